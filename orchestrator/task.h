@@ -37,6 +37,12 @@ struct TaskResources {
   int64_t pids = 0;
 };
 
+struct VolumeMount {
+  std::string name;  // named volume; host paths are never accepted
+  std::string target;
+  bool read_only = false;
+};
+
 struct Task {
   std::string id;        // vped-assigned, e.g. t-<16 hex>
   std::string task_key;  // idempotency key from the scheduler
@@ -48,6 +54,7 @@ struct Task {
   std::chrono::milliseconds timeout{0};  // 0: the environment's or vped's default
   std::map<std::string, std::string> labels;
   int priority = 0;
+  std::vector<VolumeMount> volumes;
 
   TaskState state = TaskState::kQueued;
   std::string reason;
