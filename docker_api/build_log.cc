@@ -19,7 +19,28 @@ void BuildLog::Add(const BuildProgress& progress) {
   }
 }
 
+namespace {
+
+// The engine colours a RUN step's stderr with ANSI escapes ("\x1b[91m"); drop them.
+std::string StripAnsi(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\x1b' && i + 1 < s.size() && s[i + 1] == '[') {
+      size_t j = i + 2;
+      while (j < s.size() && !(s[j] >= '@' && s[j] <= '~')) ++j;
+      i = j;
+      continue;
+    }
+    out.push_back(s[i]);
+  }
+  return out;
+}
+
+}  // namespace
+
 void BuildLog::AddLine(std::string line) {
+  line = StripAnsi(line);
   while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
   if (line.empty()) return;
   if (line.rfind("Step ", 0) == 0) current_step_ = line;

@@ -48,5 +48,13 @@ TEST(BuildLogTest, FailureWithoutErrorLineSaysNoImage) {
   EXPECT_NE(e.message.find("no image id"), std::string::npos);
 }
 
+TEST(BuildLogTest, StripsTerminalColourCodes) {
+  BuildLog log;
+  log.Add(Stream("\x1b[91mon-stderr\n\x1b[0mRemoving intermediate container 1b64e65e3012\n"));
+  ASSERT_EQ(log.tail().size(), 2u);
+  EXPECT_EQ(log.tail()[0], "on-stderr");
+  EXPECT_EQ(log.tail()[1], "Removing intermediate container 1b64e65e3012");
+}
+
 }  // namespace
 }  // namespace vpe::docker
