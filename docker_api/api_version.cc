@@ -25,9 +25,9 @@ Result<std::string> NegotiateApiVersion(const std::string& engine_api,
                                         const std::string& engine_version) {
   int major = 0, minor = 0;
   if (!Parse(engine_api, &major, &minor)) {
-    return Error(ErrorCode::kFailedPrecondition,
-                 "docker engine " + engine_version + " reports an unreadable API version \"" +
-                     engine_api + "\"");
+    return Error(ErrorCode::kFailedPrecondition, "docker engine " + engine_version +
+                                                     " reports an unreadable API version \"" +
+                                                     engine_api + "\"");
   }
   if (CompareApiVersions(engine_api, kMinApiVersion) < 0) {
     return Error(ErrorCode::kFailedPrecondition,

@@ -1,13 +1,13 @@
 #include "docker_api/client.h"
 
+#include <spdlog/spdlog.h>
+
 #include <chrono>
 #include <future>
 #include <mutex>
 #include <optional>
 #include <thread>
 #include <utility>
-
-#include <spdlog/spdlog.h>
 
 #include "common/tar.h"
 #include "docker_api/api_version.h"
@@ -94,9 +94,9 @@ class HttpPendingWait : public PendingWait {
     if (headers.wait_for(deadline) != std::future_status::ready) {
       cancel_->Cancel();
       thread_.join();
-      return Error(ErrorCode::kDeadlineExceeded,
-                   request_.what + ": engine did not accept the wait within " +
-                       std::to_string(deadline.count()) + " ms");
+      return Error(ErrorCode::kDeadlineExceeded, request_.what +
+                                                     ": engine did not accept the wait within " +
+                                                     std::to_string(deadline.count()) + " ms");
     }
     int status = headers.get();
     if (status >= 200 && status < 300) return OkStatus();
@@ -116,9 +116,8 @@ class HttpPendingWait : public PendingWait {
     if (!IsSuccess(res.status)) return HttpError(res.status, res.body, request_.what);
     auto doc = json::parse(res.body, nullptr, /*allow_exceptions=*/false);
     if (doc.is_discarded() || !doc.is_object()) {
-      return Error(ErrorCode::kUnavailable,
-                   request_.what + ": wait ended without a result: \"" + res.body.substr(0, 200) +
-                       "\"");
+      return Error(ErrorCode::kUnavailable, request_.what + ": wait ended without a result: \"" +
+                                                res.body.substr(0, 200) + "\"");
     }
     return ParseWaitResult(doc);
   }
@@ -214,12 +213,11 @@ Status Client::StartContainer(const std::string& id) {
                     304);
 }
 
-Result<std::unique_ptr<PendingWait>> Client::Wait(const std::string& id,
-                                                  WaitCondition condition) {
-  HttpRequest r = Req("POST",
-                      ContainerPath(id) + "/wait" +
-                          Query().Add("condition", WaitConditionName(condition)).str(),
-                      "wait for container " + ShortId(id));
+Result<std::unique_ptr<PendingWait>> Client::Wait(const std::string& id, WaitCondition condition) {
+  HttpRequest r = Req(
+      "POST",
+      ContainerPath(id) + "/wait" + Query().Add("condition", WaitConditionName(condition)).str(),
+      "wait for container " + ShortId(id));
   auto wait = std::make_unique<HttpPendingWait>(transport_, std::move(r));
   Status started = wait->Start();
   if (!started.ok()) return started.error();
@@ -300,19 +298,17 @@ Status Client::Logs(const std::string& id, const LogOptions& options, const LogS
   return OkStatus();
 }
 
-Result<std::vector<ArchiveEntry>> Client::GetArchive(const std::string& id,
-                                                     const std::string& path,
+Result<std::vector<ArchiveEntry>> Client::GetArchive(const std::string& id, const std::string& path,
                                                      int64_t max_bytes) {
-  HttpRequest r =
-      Req("GET", ContainerPath(id) + "/archive" + Query().Add("path", path).str(),
-          "copy " + path + " out of container " + ShortId(id));
+  HttpRequest r = Req("GET", ContainerPath(id) + "/archive" + Query().Add("path", path).str(),
+                      "copy " + path + " out of container " + ShortId(id));
   r.max_body_bytes = max_bytes + kTarOverhead;
   auto res = transport_->Do(r);
   if (!res.ok()) {
     if (res.error().code == ErrorCode::kResourceExhausted) {
-      return Error(ErrorCode::kResourceExhausted,
-                   r.what + ": larger than the limit of " + std::to_string(max_bytes) +
-                       " bytes; stopped reading");
+      return Error(ErrorCode::kResourceExhausted, r.what + ": larger than the limit of " +
+                                                      std::to_string(max_bytes) +
+                                                      " bytes; stopped reading");
     }
     return res.error();
   }
@@ -362,18 +358,17 @@ Result<std::vector<ImageSummary>> Client::ListImages(const Filters& filters) {
 }
 
 Status Client::RemoveImage(const std::string& ref, bool force) {
-  return CallStatus(*transport_, Req("DELETE",
-                                     "/images/" + PathEscape(ref) +
-                                         Query().Add("force", force).str(),
-                                     "remove image " + ref));
+  return CallStatus(*transport_,
+                    Req("DELETE", "/images/" + PathEscape(ref) + Query().Add("force", force).str(),
+                        "remove image " + ref));
 }
 
 Status Client::TagImage(const std::string& source, const std::string& repo,
                         const std::string& tag) {
-  return CallStatus(
-      *transport_,
-      Req("POST", "/images/" + PathEscape(source) + "/tag" + Query().Add("repo", repo).Add("tag", tag).str(),
-          "tag image " + source + " as " + repo + ":" + tag));
+  return CallStatus(*transport_, Req("POST",
+                                     "/images/" + PathEscape(source) + "/tag" +
+                                         Query().Add("repo", repo).Add("tag", tag).str(),
+                                     "tag image " + source + " as " + repo + ":" + tag));
 }
 
 Result<std::string> Client::BuildImage(const std::string& context_tar, const BuildOptions& options,
@@ -440,10 +435,9 @@ Status Client::CreateVolume(const std::string& name, const Labels& labels) {
 }
 
 Status Client::RemoveVolume(const std::string& name, bool force) {
-  return CallStatus(*transport_, Req("DELETE",
-                                     "/volumes/" + PathEscape(name) +
-                                         Query().Add("force", force).str(),
-                                     "remove volume " + name));
+  return CallStatus(
+      *transport_, Req("DELETE", "/volumes/" + PathEscape(name) + Query().Add("force", force).str(),
+                       "remove volume " + name));
 }
 
 Status Client::Events(const Filters& filters, const EventSink& sink,

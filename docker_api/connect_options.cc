@@ -90,8 +90,7 @@ Result<Endpoint> ResolveEndpoint(const ConnectOptions& options, const EnvLookup&
   ep.tls_key_path = options.tls_key_path;
   std::string verify = env("DOCKER_TLS_VERIFY");
   bool from_env = !verify.empty() && verify != "0";
-  if (from_env && ep.tls_ca_path.empty() && ep.tls_cert_path.empty() &&
-      ep.tls_key_path.empty()) {
+  if (from_env && ep.tls_ca_path.empty() && ep.tls_cert_path.empty() && ep.tls_key_path.empty()) {
     std::string dir = env("DOCKER_CERT_PATH");
     if (dir.empty()) {
       std::string home = env("HOME");

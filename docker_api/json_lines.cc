@@ -7,9 +7,8 @@ Status JsonLineReader::Feed(std::string_view chunk, const Callback& on_value) {
     size_t nl = chunk.find('\n');
     if (nl == std::string_view::npos) {
       if (partial_.size() + chunk.size() > max_line_bytes_) {
-        return Error(ErrorCode::kResourceExhausted,
-                     "streamed JSON line longer than " + std::to_string(max_line_bytes_) +
-                         " bytes");
+        return Error(ErrorCode::kResourceExhausted, "streamed JSON line longer than " +
+                                                        std::to_string(max_line_bytes_) + " bytes");
       }
       partial_.append(chunk);
       return OkStatus();

@@ -168,9 +168,12 @@ WaitResult ParseWaitResult(const json& doc) {
 
 const char* WaitConditionName(WaitCondition condition) {
   switch (condition) {
-    case WaitCondition::kNotRunning: return "not-running";
-    case WaitCondition::kNextExit: return "next-exit";
-    case WaitCondition::kRemoved: return "removed";
+    case WaitCondition::kNotRunning:
+      return "not-running";
+    case WaitCondition::kNextExit:
+      return "next-exit";
+    case WaitCondition::kRemoved:
+      return "removed";
   }
   return "not-running";
 }

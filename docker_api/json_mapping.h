@@ -3,9 +3,8 @@
 // (API 1.41). No I/O: every function here is unit-tested against recorded documents. Parsers are
 // lenient: a missing or null field gives the default value.
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "docker_api/engine.h"
 

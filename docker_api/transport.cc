@@ -1,9 +1,8 @@
 #include "docker_api/transport.h"
 
-#include <sys/socket.h>
-
 #include <httplib.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include "docker_api/errors.h"
 
@@ -56,8 +55,8 @@ void SetTimeouts(httplib::ClientImpl& cli, const Endpoint& ep, const HttpRequest
 }  // namespace
 
 Result<HttpResponse> Transport::Do(const HttpRequest& request) const {
-  const std::string what = request.what.empty() ? request.method + " " + request.target
-                                                : request.what;
+  const std::string what =
+      request.what.empty() ? request.method + " " + request.target : request.what;
   if (request.cancel && request.cancel->cancelled()) {
     return Error(ErrorCode::kCancelled, what + ": cancelled");
   }
@@ -91,8 +90,8 @@ Result<HttpResponse> Transport::Do(const HttpRequest& request) const {
       out.stopped = true;
       return false;
     }
-    size_t cap = IsSuccess(out.status) ? static_cast<size_t>(request.max_body_bytes)
-                                       : kMaxErrorBody;
+    size_t cap =
+        IsSuccess(out.status) ? static_cast<size_t>(request.max_body_bytes) : kMaxErrorBody;
     if (out.body.size() + n > cap) {
       if (!IsSuccess(out.status)) return true;  // keep draining, drop the excess
       over_cap = true;
@@ -111,14 +110,14 @@ Result<HttpResponse> Transport::Do(const HttpRequest& request) const {
   httplib::Error err = httplib::Error::Success;
   bool ok = cli->send(req, res, err);
   if (cancel) cancel->Unregister(cancel_id);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::steady_clock::now() - start)
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  start)
                 .count();
 
   if (ok) {
     out.status = res.status;
-    SPDLOG_DEBUG("docker call method={} path={} status={} ms={}", req.method, req.path,
-                 out.status, ms);
+    SPDLOG_DEBUG("docker call method={} path={} status={} ms={}", req.method, req.path, out.status,
+                 ms);
     return out;
   }
   if (is_cancelled()) {
@@ -126,9 +125,9 @@ Result<HttpResponse> Transport::Do(const HttpRequest& request) const {
     return Error(ErrorCode::kCancelled, what + ": cancelled");
   }
   if (over_cap) {
-    return Error(ErrorCode::kResourceExhausted,
-                 what + ": answer larger than the limit of " +
-                     std::to_string(request.max_body_bytes) + " bytes");
+    return Error(ErrorCode::kResourceExhausted, what + ": answer larger than the limit of " +
+                                                    std::to_string(request.max_body_bytes) +
+                                                    " bytes");
   }
   if (err == httplib::Error::Canceled && out.stopped) return out;
   std::string detail = httplib::to_string(err);

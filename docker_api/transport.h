@@ -19,9 +19,9 @@ namespace vpe::docker {
 
 struct HttpRequest {
   std::string method = "GET";
-  std::string target;      // path and query, e.g. "/containers/abc/json"
-  bool versioned = true;   // prefix with "/v<api>"
-  std::string what;        // for messages: "inspect container abc"
+  std::string target;     // path and query, e.g. "/containers/abc/json"
+  bool versioned = true;  // prefix with "/v<api>"
+  std::string what;       // for messages: "inspect container abc"
   std::string body;
   std::string content_type;
   // Streaming calls (waits, follows, builds, events) have no read timeout.

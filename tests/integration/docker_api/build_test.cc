@@ -97,8 +97,7 @@ TEST_F(BuildTest, BadDockerfileIsAnEngineError) {
   auto id = engine_->BuildImage(*context, Options("vpe-test/bad:" + run_id_), nullptr);
   ASSERT_FALSE(id.ok());
   EXPECT_EQ(id.error().code, ErrorCode::kEngine);
-  EXPECT_NE(id.error().message.find("NOTANINSTRUCTION"), std::string::npos)
-      << id.error().message;
+  EXPECT_NE(id.error().message.find("NOTANINSTRUCTION"), std::string::npos) << id.error().message;
 }
 
 TEST_F(BuildTest, CancelClosesTheBuild) {
@@ -108,10 +107,13 @@ TEST_F(BuildTest, CancelClosesTheBuild) {
   options.no_cache = true;
   auto cancel = std::make_shared<CancelToken>();
   auto start = std::chrono::steady_clock::now();
-  auto id = engine_->BuildImage(*context, options, [&](const BuildProgress& p) {
-    if (p.stream.find("started") != std::string::npos) cancel->Cancel();
-    return true;
-  }, cancel);
+  auto id = engine_->BuildImage(
+      *context, options,
+      [&](const BuildProgress& p) {
+        if (p.stream.find("started") != std::string::npos) cancel->Cancel();
+        return true;
+      },
+      cancel);
   ASSERT_FALSE(id.ok());
   EXPECT_EQ(id.error().code, ErrorCode::kCancelled) << id.error().ToString();
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(60));

@@ -143,8 +143,8 @@ TEST_F(ContainerLifecycleTest, StopsWithGracePeriodThenKills) {
 }
 
 TEST_F(ContainerLifecycleTest, StopsGracefullyWhenTheProcessHandlesSigterm) {
-  auto created = engine_->CreateContainer(
-      Shell("trap 'exit 0' TERM; while true; do sleep 0.1; done"));
+  auto created =
+      engine_->CreateContainer(Shell("trap 'exit 0' TERM; while true; do sleep 0.1; done"));
   ASSERT_OK(created);
   auto wait = engine_->Wait(created->id, WaitCondition::kNextExit);
   ASSERT_OK(wait);

@@ -61,8 +61,9 @@ Labels EngineTest::TestLabels() const {
 }
 
 Filters EngineTest::TestFilter() const {
-  return {{"label", {std::string(kTestLabel) + "=" + kTestLabelValue,
-                     std::string(kRunLabel) + "=" + run_id_}}};
+  return {
+      {"label",
+       {std::string(kTestLabel) + "=" + kTestLabelValue, std::string(kRunLabel) + "=" + run_id_}}};
 }
 
 ContainerSpec EngineTest::Spec(std::vector<std::string> cmd) const {

@@ -4,23 +4,23 @@
 // io.vpe.test=docker_api plus a per-test run label, and removes it all by label in TearDown, also
 // when the test failed.
 
+#include <gtest/gtest.h>
+
 #include <memory>
 #include <string>
 #include <vector>
 
-#include <gtest/gtest.h>
-
 #include "docker_api/client.h"
 
-#define ASSERT_OK(expr)                                                        \
-  do {                                                                         \
-    const auto& vpe_r_ = (expr);                                               \
-    ASSERT_TRUE(vpe_r_.ok()) << #expr << ": " << vpe_r_.error().ToString();    \
+#define ASSERT_OK(expr)                                                     \
+  do {                                                                      \
+    const auto& vpe_r_ = (expr);                                            \
+    ASSERT_TRUE(vpe_r_.ok()) << #expr << ": " << vpe_r_.error().ToString(); \
   } while (0)
-#define EXPECT_OK(expr)                                                        \
-  do {                                                                         \
-    const auto& vpe_r_ = (expr);                                               \
-    EXPECT_TRUE(vpe_r_.ok()) << #expr << ": " << vpe_r_.error().ToString();    \
+#define EXPECT_OK(expr)                                                     \
+  do {                                                                      \
+    const auto& vpe_r_ = (expr);                                            \
+    EXPECT_TRUE(vpe_r_.ok()) << #expr << ": " << vpe_r_.error().ToString(); \
   } while (0)
 
 namespace vpe::docker::testing {

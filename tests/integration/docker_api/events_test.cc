@@ -19,10 +19,13 @@ TEST_F(EventsTest, SubscriptionSeesStartAndDieWithLabelFilter) {
   auto cancel = std::make_shared<CancelToken>();
   std::vector<Event> seen;
   auto subscription = std::async(std::launch::async, [&] {
-    return engine_->Events(filters, [&](const Event& e) {
-      seen.push_back(e);
-      return e.action != "die";
-    }, cancel, since);
+    return engine_->Events(
+        filters,
+        [&](const Event& e) {
+          seen.push_back(e);
+          return e.action != "die";
+        },
+        cancel, since);
   });
   // Another container without the run label must not show up.
   ContainerSpec other = Spec({"true"});
@@ -57,7 +60,8 @@ TEST_F(EventsTest, CancelEndsAQuietSubscription) {
   auto cancel = std::make_shared<CancelToken>();
   Filters filters = TestFilter();
   auto subscription = std::async(std::launch::async, [&] {
-    return engine_->Events(filters, [](const Event&) { return true; }, cancel);
+    return engine_->Events(
+        filters, [](const Event&) { return true; }, cancel);
   });
   EXPECT_EQ(subscription.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
   cancel->Cancel();

@@ -121,25 +121,26 @@ TEST_F(LogsTest, CancelTokenEndsFollowWithCancelled) {
   auto follow = std::async(std::launch::async, [&] {
     LogOptions options;
     options.follow = true;
-    return engine_->Logs(created->id, options, [&](StreamKind, std::string_view) {
-      if (!signalled) {
-        signalled = true;
-        first_data.set_value();
-      }
-      return true;
-    }, cancel);
+    return engine_->Logs(
+        created->id, options,
+        [&](StreamKind, std::string_view) {
+          if (!signalled) {
+            signalled = true;
+            first_data.set_value();
+          }
+          return true;
+        },
+        cancel);
   });
-  ASSERT_EQ(first_data.get_future().wait_for(std::chrono::seconds(30)),
-            std::future_status::ready);
+  ASSERT_EQ(first_data.get_future().wait_for(std::chrono::seconds(30)), std::future_status::ready);
   cancel->Cancel();
   ASSERT_EQ(follow.wait_for(std::chrono::seconds(10)), std::future_status::ready);
   Status st = follow.get();
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error().code, ErrorCode::kCancelled) << st.error().ToString();
   // A token cancelled beforehand cancels at once.
-  Status again = engine_->Logs(created->id, LogOptions{true}, [](StreamKind, std::string_view) {
-    return true;
-  }, cancel);
+  Status again = engine_->Logs(
+      created->id, LogOptions{true}, [](StreamKind, std::string_view) { return true; }, cancel);
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.error().code, ErrorCode::kCancelled);
 }

@@ -42,8 +42,7 @@ TEST_F(TransportFailureTest, SocketVanishingMidFollowIsUnavailable) {
       return true;
     });
   });
-  ASSERT_EQ(first_data.get_future().wait_for(std::chrono::seconds(30)),
-            std::future_status::ready);
+  ASSERT_EQ(first_data.get_future().wait_for(std::chrono::seconds(30)), std::future_status::ready);
   proxy.Close();
 
   ASSERT_EQ(follow.wait_for(std::chrono::seconds(10)), std::future_status::ready);

@@ -1,8 +1,8 @@
 #include "docker_api/connect_options.h"
 
-#include <map>
-
 #include <gtest/gtest.h>
+
+#include <map>
 
 #include "docker_api/api_version.h"
 
@@ -45,9 +45,9 @@ TEST(ParseHostTest, ParsesTcpWithAndWithoutPort) {
 }
 
 TEST(ParseHostTest, RejectsBadHostsNamingThem) {
-  for (const char* bad : {"unix://relative.sock", "unix://", "http+unix://x", "npipe:////./pipe",
-                          "tcp://", "tcp://h:port", "tcp://h:70000", "tcp://h:1/path",
-                          "/var/run/docker.sock", "tcp://[::1"}) {
+  for (const char* bad :
+       {"unix://relative.sock", "unix://", "http+unix://x", "npipe:////./pipe", "tcp://",
+        "tcp://h:port", "tcp://h:70000", "tcp://h:1/path", "/var/run/docker.sock", "tcp://[::1"}) {
     auto ep = ParseHost(bad);
     ASSERT_FALSE(ep.ok()) << bad;
     EXPECT_EQ(ep.error().code, ErrorCode::kInvalidArgument);

@@ -49,11 +49,11 @@ TEST(TransportErrorTest, IsUnavailableAndNamesEndpoint) {
 }
 
 TEST(RemovalInProgressTest, RecognisesOnlyThatConflict) {
-  EXPECT_TRUE(IsRemovalInProgress(
-      409, R"({"message":"removal of container abc is already in progress"})"));
+  EXPECT_TRUE(
+      IsRemovalInProgress(409, R"({"message":"removal of container abc is already in progress"})"));
   EXPECT_FALSE(IsRemovalInProgress(409, R"({"message":"You cannot remove a running container"})"));
-  EXPECT_FALSE(IsRemovalInProgress(
-      500, R"({"message":"removal of container abc is already in progress"})"));
+  EXPECT_FALSE(
+      IsRemovalInProgress(500, R"({"message":"removal of container abc is already in progress"})"));
 }
 
 }  // namespace

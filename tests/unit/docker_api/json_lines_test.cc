@@ -1,9 +1,9 @@
 #include "docker_api/json_lines.h"
 
+#include <gtest/gtest.h>
+
 #include <random>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "docker_api/build_log.h"
 #include "docker_api/json_mapping.h"

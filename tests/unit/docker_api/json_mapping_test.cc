@@ -69,7 +69,8 @@ TEST(ContainerCreateBodyTest, MapsHardenedTaskSpec) {
   ASSERT_EQ(hc["Mounts"].size(), 2u);
   EXPECT_EQ(hc["Mounts"][0], json::parse(R"({"Type":"volume","Target":"/data","ReadOnly":true})"));
   EXPECT_EQ(hc["Mounts"][1], json::parse(
-      R"({"Type":"tmpfs","Target":"/scratch","TmpfsOptions":{"SizeBytes":1048576,"Mode":1023}})"));
+                                 R"({"Type":"tmpfs","Target":"/scratch",
+          "TmpfsOptions":{"SizeBytes":1048576,"Mode":1023}})"));
   EXPECT_EQ(hc["LogConfig"], json::parse(R"({"Type":"json-file","Config":{"max-size":"10m"}})"));
 }
 
@@ -170,7 +171,9 @@ TEST(ParseBuildProgressTest, ReadsStreamAuxAndErrors) {
   auto aux = ParseBuildProgress(json::parse(R"({"aux":{"ID":"sha256:abc"}})"));
   EXPECT_EQ(aux.aux_id, "sha256:abc");
   auto err = ParseBuildProgress(json::parse(
-      R"({"errorDetail":{"code":1,"message":"The command '/bin/sh -c false' returned a non-zero code: 1"},"error":"The command '/bin/sh -c false' returned a non-zero code: 1"})"));
+      R"({"errorDetail":{"code":1,
+          "message":"The command '/bin/sh -c false' returned a non-zero code: 1"},
+          "error":"The command '/bin/sh -c false' returned a non-zero code: 1"})"));
   EXPECT_EQ(err.error, "The command '/bin/sh -c false' returned a non-zero code: 1");
   auto detail_only = ParseBuildProgress(json::parse(R"({"errorDetail":{"message":"m"}})"));
   EXPECT_EQ(detail_only.error, "m");
@@ -207,16 +210,15 @@ TEST(ParseImageTest, ReadsInspectAndSummary) {
   EXPECT_EQ(i.repo_tags, (std::vector<std::string>{"vpe/debian:bookworm"}));
   EXPECT_EQ(i.labels.at("a"), "b");
   EXPECT_EQ(i.size, 207000000);
-  auto s = ParseImageSummary(json::parse(
-      R"({"Id":"sha256:1","RepoTags":null,"Labels":null,"Created":5,"Size":6})"));
+  auto s = ParseImageSummary(
+      json::parse(R"({"Id":"sha256:1","RepoTags":null,"Labels":null,"Created":5,"Size":6})"));
   EXPECT_TRUE(s.repo_tags.empty());
   EXPECT_EQ(s.created, 5);
 }
 
 TEST(EncodeFiltersTest, EncodesAsMapOfSets) {
   EXPECT_EQ(EncodeFilters({}), "{}");
-  Filters f = {{"label", {"io.vpe.managed=true", "io.vpe.executor=e1"}},
-               {"status", {"exited"}}};
+  Filters f = {{"label", {"io.vpe.managed=true", "io.vpe.executor=e1"}}, {"status", {"exited"}}};
   EXPECT_EQ(json::parse(EncodeFilters(f)),
             json::parse(R"({"label":{"io.vpe.managed=true":true,"io.vpe.executor=e1":true},
                              "status":{"exited":true}})"));

@@ -1,10 +1,10 @@
 #include "docker_api/log_stream.h"
 
+#include <gtest/gtest.h>
+
 #include <random>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace vpe::docker {
 namespace {
@@ -35,7 +35,8 @@ std::string Numbers() {
 }
 
 const std::string kWantStdout = "out-1\npartial-no-newline done\n" + Numbers();
-const std::string kWantStderr = "err-1\nerr-2 with more text\n\xc3\xbc\xc3\xb1\xc3\xad \xe2\x82\xac\n";
+const std::string kWantStderr =
+    "err-1\nerr-2 with more text\n\xc3\xbc\xc3\xb1\xc3\xad \xe2\x82\xac\n";
 
 struct Collected {
   std::string out;
