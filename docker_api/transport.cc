@@ -116,8 +116,8 @@ Result<HttpResponse> Transport::Do(const HttpRequest& request) const {
 
   if (ok) {
     out.status = res.status;
-    SPDLOG_DEBUG("docker call method={} path={} status={} ms={}", req.method, req.path, out.status,
-                 ms);
+    spdlog::debug("docker call method={} path={} status={} ms={}", req.method, req.path, out.status,
+                  ms);
     return out;
   }
   if (is_cancelled()) {

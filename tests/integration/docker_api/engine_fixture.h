@@ -30,6 +30,13 @@ inline constexpr char kTestLabel[] = "io.vpe.test";
 inline constexpr char kTestLabelValue[] = "docker_api";
 inline constexpr char kRunLabel[] = "io.vpe.test.run";
 
+// Cancels `token` when it goes out of scope. Declare it after the std::future of a call running on
+// another thread, so that a failed ASSERT cancels the call before the future's destructor waits.
+struct CancelOnExit {
+  std::shared_ptr<CancelToken> token;
+  ~CancelOnExit() { token->Cancel(); }
+};
+
 class EngineTest : public ::testing::Test {
  protected:
   void SetUp() override;

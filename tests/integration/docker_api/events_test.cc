@@ -14,6 +14,7 @@ TEST_F(EventsTest, SubscriptionSeesStartAndDieWithLabelFilter) {
   // `since` replays from just before the create, so no event can slip past the subscription.
   const int64_t since = static_cast<int64_t>(std::time(nullptr)) - 1;
   Filters filters = TestFilter();
+  filters["label"].push_back("io.vpe.test.events=watched");
   filters["type"] = {"container"};
   filters["event"] = {"create", "start", "die"};
   auto cancel = std::make_shared<CancelToken>();
@@ -27,15 +28,15 @@ TEST_F(EventsTest, SubscriptionSeesStartAndDieWithLabelFilter) {
         },
         cancel, since);
   });
-  // Another container without the run label must not show up.
-  ContainerSpec other = Spec({"true"});
-  other.labels[kRunLabel] = "someone-else-" + run_id_;
-  std::string other_id;
-  ASSERT_OK(RunToExit(other, &other_id));
-  EXPECT_OK(engine_->RemoveContainer(other_id));
+  // Declared after the future: a failed ASSERT cancels before the future's destructor waits.
+  CancelOnExit guard{cancel};
+  // A container without the watched label must not show up.
+  ASSERT_OK(RunToExit(Spec({"true"})));
 
   std::string id;
-  auto code = RunToExit(Shell("exit 5"), &id);
+  ContainerSpec watched = Shell("exit 5");
+  watched.labels["io.vpe.test.events"] = "watched";
+  auto code = RunToExit(watched, &id);
   ASSERT_OK(code);
   ASSERT_EQ(*code, 5);
   if (subscription.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {

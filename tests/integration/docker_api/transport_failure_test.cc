@@ -27,21 +27,26 @@ TEST_F(TransportFailureTest, SocketVanishingMidFollowIsUnavailable) {
   ASSERT_OK(wait);
   ASSERT_OK(engine_->StartContainer(created->id));
 
+  auto cancel = std::make_shared<CancelToken>();
   std::promise<void> first_data;
   bool signalled = false;
   std::string received;
   auto follow = std::async(std::launch::async, [&] {
     LogOptions options;
     options.follow = true;
-    return proxied.Logs(created->id, options, [&](StreamKind, std::string_view data) {
-      received.append(data);
-      if (!signalled) {
-        signalled = true;
-        first_data.set_value();
-      }
-      return true;
-    });
+    return proxied.Logs(
+        created->id, options,
+        [&](StreamKind, std::string_view data) {
+          received.append(data);
+          if (!signalled) {
+            signalled = true;
+            first_data.set_value();
+          }
+          return true;
+        },
+        cancel);
   });
+  CancelOnExit guard{cancel};
   ASSERT_EQ(first_data.get_future().wait_for(std::chrono::seconds(30)), std::future_status::ready);
   proxy.Close();
 
