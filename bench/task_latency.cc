@@ -10,6 +10,7 @@
 //                     [--docker /usr/bin/docker]
 
 #include <fcntl.h>
+#include <grpcpp/grpcpp.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -22,8 +23,6 @@
 #include <cstring>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "vpe/v1/executor.grpc.pb.h"
 
@@ -192,8 +191,8 @@ int main(int argc, char** argv) {
     if (i >= o.warmup) docker.push_back(s);
   }
   double vm = Median(vped), dm = Median(docker);
-  std::printf("trivial task (`true`) end to end, image %s, N=%d after %d warm-ups\n",
-              image.c_str(), o.n, o.warmup);
+  std::printf("trivial task (`true`) end to end, image %s, N=%d after %d warm-ups\n", image.c_str(),
+              o.n, o.warmup);
   std::printf("  vped (SubmitTask -> SUCCEEDED over gRPC): median %.3f s  p90 %.3f s\n", vm,
               Percentile(vped, 0.9));
   std::printf("  docker run --rm --network none:            median %.3f s  p90 %.3f s\n", dm,

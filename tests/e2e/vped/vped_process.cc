@@ -100,8 +100,8 @@ Result<pid_t> Spawn(const std::vector<std::string>& argv, const std::string& out
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, output_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_addopen(&actions, 1, output_path.c_str(), O_WRONLY | O_CREAT | O_APPEND,
+                                   0644);
   posix_spawn_file_actions_adddup2(&actions, 1, 2);
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -110,9 +110,8 @@ Result<pid_t> Spawn(const std::vector<std::string>& argv, const std::string& out
   int rc = posix_spawn(&pid, argv[0].c_str(), &actions, nullptr, args.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) {
-    return Error(ErrorCode::kInternal,
-                 "cannot start " + argv[0] + ": " + std::strerror(rc) +
-                     " (is the vped target built?)");
+    return Error(ErrorCode::kInternal, "cannot start " + argv[0] + ": " + std::strerror(rc) +
+                                           " (is the vped target built?)");
   }
   return pid;
 }
@@ -167,13 +166,12 @@ Result<std::unique_ptr<VpedProcess>> VpedProcess::Start(
   p->state_dir_ = p->dir_ + "/state";
   p->log_path_ = p->dir_ + "/vped.log";
   p->executor_id_ = "e2e-" + RandomHex(6);
-  std::vector<std::string> argv = {VpedPath(),
-                                   "--listen", "127.0.0.1:0",
-                                   "--http-listen", "127.0.0.1:0",
-                                   "--docker-host", docker_host,
-                                   "--state-dir", p->state_dir_,
-                                   "--specs-dir", SpecsDir(),
-                                   "--executor-id", p->executor_id_};
+  const std::vector<std::pair<std::string, std::string>> flags = {
+      {"--listen", "127.0.0.1:0"},    {"--http-listen", "127.0.0.1:0"},
+      {"--docker-host", docker_host}, {"--state-dir", p->state_dir_},
+      {"--specs-dir", SpecsDir()},    {"--executor-id", p->executor_id_}};
+  std::vector<std::string> argv = {VpedPath()};
+  for (const auto& [flag, value] : flags) argv.insert(argv.end(), {flag, value});
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   auto pid = Spawn(argv, p->log_path_);
   if (!pid.ok()) return pid.error();
@@ -193,17 +191,16 @@ Result<std::unique_ptr<VpedProcess>> VpedProcess::Start(
                                              " during start-up; its output:\n" + out);
     }
     if (steady_clock::now() > deadline) {
-      return Error(ErrorCode::kDeadlineExceeded,
-                   "vped printed no 'listening on' and 'http on' lines within 60 s; output:\n" +
-                       out);
+      return Error(
+          ErrorCode::kDeadlineExceeded,
+          "vped printed no 'listening on' and 'http on' lines within 60 s; output:\n" + out);
     }
     std::this_thread::sleep_for(milliseconds(25));
   }
   p->channel_ = grpc::CreateChannel(p->address(), grpc::InsecureChannelCredentials());
   if (!p->channel_->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
-    return Error(ErrorCode::kUnavailable,
-                 "no gRPC connection to vped at " + p->address() + " within 10 s; output:\n" +
-                     p->Output());
+    return Error(ErrorCode::kUnavailable, "no gRPC connection to vped at " + p->address() +
+                                              " within 10 s; output:\n" + p->Output());
   }
   return p;
 }
@@ -222,9 +219,9 @@ Result<int> VpedProcess::Stop(milliseconds timeout) {
   if (!status.ok()) {
     kill(pid, SIGKILL);
     (void)WaitPid(pid, std::chrono::seconds(10));
-    return Error(ErrorCode::kDeadlineExceeded,
-                 "vped did not exit within " + std::to_string(timeout.count()) +
-                     " ms of SIGTERM (killed)");
+    return Error(
+        ErrorCode::kDeadlineExceeded,
+        "vped did not exit within " + std::to_string(timeout.count()) + " ms of SIGTERM (killed)");
   }
   if (WIFSIGNALED(*status)) {
     return Error(ErrorCode::kInternal,

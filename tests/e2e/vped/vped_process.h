@@ -3,14 +3,13 @@
 // chosen by the kernel (port 0, read back from vped's "listening on" lines) and its stdout and
 // stderr captured to a file, so a failing test can show what vped said.
 
+#include <grpcpp/grpcpp.h>
 #include <sys/types.h>
 
 #include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "common/result.h"
 
