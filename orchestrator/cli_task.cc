@@ -156,8 +156,12 @@ std::optional<pb::Task> Follow(Connection& conn, const Common& common, const std
       failures = 0;
       if (ev.has_log()) {
         const auto& l = ev.log();
+        if (l.dropped() > 0) {
+          std::cout << std::flush;
+          std::cerr << "\n[vpe: " << l.dropped() << " bytes of log dropped here by the log cap]\n";
+        }
         (l.stream() == pb::LogChunk::STDERR ? std::cerr : std::cout) << l.data() << std::flush;
-        offset = l.offset() + static_cast<int64_t>(l.data().size());
+        offset = l.offset() + static_cast<int64_t>(l.data().size()) + l.dropped();
       } else if (ev.has_state()) {
         seq = ev.seq();
         const auto& st = ev.state();
@@ -196,6 +200,10 @@ void RegisterTaskCommands(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   task->add_option("--token-file", common->token_file, "bearer token file");
   task->add_flag("--json", common->json, "machine-readable output");
+  // Options of `task` (--server, --json...) are also accepted after the subcommand.
+  auto sub = [task](const std::string& name, const std::string& help) {
+    return task->add_subcommand(name, help)->fallthrough();
+  };
 
   // run
   struct RunArgs {
@@ -206,7 +214,7 @@ void RegisterTaskCommands(CLI::App& app, int* exit_code) {
     bool detach = false;
   };
   auto ra = std::make_shared<RunArgs>();
-  CLI::App* run = task->add_subcommand("run", "run a command in an environment and wait for it");
+  CLI::App* run = sub("run", "run a command in an environment and wait for it");
   run->add_option("environment", ra->env, "environment name")->required();
   run->add_option("--timeout", ra->timeout, "e.g. 30s, 5m, 2h");
   run->add_option("--env", ra->envs, "K=V (repeatable)");
@@ -307,7 +315,7 @@ void RegisterTaskCommands(CLI::App& app, int* exit_code) {
 
   // get
   auto get_id = std::make_shared<std::string>();
-  CLI::App* get = task->add_subcommand("get", "show one task");
+  CLI::App* get = sub("get", "show one task");
   get->add_option("id", *get_id, "task id")->required();
   get->callback([common, get_id, exit_code] {
     Connection conn(*common);
@@ -331,7 +339,7 @@ void RegisterTaskCommands(CLI::App& app, int* exit_code) {
     int limit = 100;
   };
   auto la = std::make_shared<LsArgs>();
-  CLI::App* ls = task->add_subcommand("ls", "list tasks");
+  CLI::App* ls = sub("ls", "list tasks");
   ls->add_option("--state", la->states, "QUEUED, RUNNING, SUCCEEDED... (repeatable)");
   ls->add_option("--environment", la->env, "only this environment");
   ls->add_option("--label", la->labels, "K=V (repeatable, all must match)");
@@ -384,7 +392,7 @@ void RegisterTaskCommands(CLI::App& app, int* exit_code) {
   // logs
   auto lg_id = std::make_shared<std::string>();
   auto follow = std::make_shared<bool>(false);
-  CLI::App* logs = task->add_subcommand("logs", "print a task's logs");
+  CLI::App* logs = sub("logs", "print a task's logs");
   logs->add_option("id", *lg_id, "task id")->required();
   logs->add_flag("-f,--follow", *follow, "keep printing until the task ends");
   logs->callback([common, lg_id, follow, exit_code] {
@@ -428,7 +436,7 @@ void RegisterTaskCommands(CLI::App& app, int* exit_code) {
   // cancel
   auto c_id = std::make_shared<std::string>();
   auto c_reason = std::make_shared<std::string>();
-  CLI::App* cancel = task->add_subcommand("cancel", "cancel a task");
+  CLI::App* cancel = sub("cancel", "cancel a task");
   cancel->add_option("id", *c_id, "task id")->required();
   cancel->add_option("--reason", *c_reason, "recorded on the task");
   cancel->callback([common, c_id, c_reason, exit_code] {

@@ -2,7 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include <cctype>
+#include "env_specs/units.h"
 
 namespace vpe::orch {
 namespace {
@@ -19,42 +19,18 @@ Error ConfigError(const std::string& path, const YAML::Node& node, const std::st
 }  // namespace
 
 Result<std::chrono::milliseconds> ParseDuration(const std::string& text) {
-  size_t i = 0;
-  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
-  if (i == 0) {
-    return Error(ErrorCode::kInvalidArgument, "expected a duration like 30s, 5m or 2h, got '" + text + "'");
+  auto d = envspec::ParseDuration(text);
+  if (!d) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "expected a duration like 30s, 5m or 2h, got '" + text + "'");
   }
-  double value = 0;
-  try {
-    value = std::stod(text.substr(0, i));
-  } catch (...) {
-    return Error(ErrorCode::kInvalidArgument, "expected a duration like 30s, 5m or 2h, got '" + text + "'");
-  }
-  std::string unit = text.substr(i);
-  double ms = 0;
-  if (unit.empty() || unit == "s") ms = value * 1000;
-  else if (unit == "ms") ms = value;
-  else if (unit == "m") ms = value * 60'000;
-  else if (unit == "h") ms = value * 3'600'000;
-  else return Error(ErrorCode::kInvalidArgument, "expected a duration like 30s, 5m or 2h, got '" + text + "'");
-  return std::chrono::milliseconds(static_cast<int64_t>(ms));
+  return *d;
 }
 
 Result<int64_t> ParseSize(const std::string& text) {
-  size_t i = 0;
-  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
-  if (i == 0 || i > 15) {
-    return Error(ErrorCode::kInvalidArgument, "expected a size like 512Mi, got '" + text + "'");
-  }
-  int64_t value = std::stoll(text.substr(0, i));
-  static const std::map<std::string, int64_t> kUnits = {
-      {"", 1}, {"K", 1000}, {"M", 1000'000}, {"G", 1000'000'000},
-      {"Ki", 1LL << 10}, {"Mi", 1LL << 20}, {"Gi", 1LL << 30}};
-  auto it = kUnits.find(text.substr(i));
-  if (it == kUnits.end()) {
-    return Error(ErrorCode::kInvalidArgument, "expected a size like 512Mi, got '" + text + "'");
-  }
-  return value * it->second;
+  auto s = envspec::ParseSize(text);
+  if (!s) return Error(ErrorCode::kInvalidArgument, "expected a size like 512Mi, got '" + text + "'");
+  return *s;
 }
 
 Result<Config> LoadConfigFile(const std::string& path, Config c) {

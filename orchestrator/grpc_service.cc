@@ -212,6 +212,7 @@ grpc::Status ExecutorService::WatchTask(grpc::ServerContext* ctx,
                                                             : vpe::v1::LogChunk::STDOUT);
           log->set_data(item.data);
           log->set_offset(item.offset);
+          log->set_dropped(item.dropped);
         } else {
           *ev.mutable_time() = ToTimestamp(item.event.time);
           auto* st = ev.mutable_state();

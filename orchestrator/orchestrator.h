@@ -67,6 +67,7 @@ struct WatchItem {
   LogStream stream = LogStream::kStdout;
   std::string data;  // is_log
   int64_t offset = 0;
+  int64_t dropped = 0;  // is_log: bytes dropped by the cap at `offset` (data empty)
   int64_t seq = 0;  // the latest state seq the watcher has seen
 };
 

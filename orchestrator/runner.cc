@@ -1,0 +1,482 @@
+#include "orchestrator/runner.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "env_specs/spec.h"
+#include "orchestrator/container_spec.h"
+#include "orchestrator/env_catalog.h"
+#include "orchestrator/image_manager.h"
+#include "orchestrator/log_store.h"
+#include "orchestrator/store.h"
+
+namespace vpe::orch {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+// Removes a container on every path out of the runner unless released (detach on shutdown).
+class ContainerGuard {
+ public:
+  ContainerGuard(docker::Engine* engine, std::string id, std::string task_id)
+      : engine_(engine), id_(std::move(id)), task_id_(std::move(task_id)) {}
+  ~ContainerGuard() { Remove(); }
+  ContainerGuard(const ContainerGuard&) = delete;
+  ContainerGuard& operator=(const ContainerGuard&) = delete;
+
+  void Release() { id_.clear(); }
+  void Remove() {
+    if (id_.empty()) return;
+    Status s = engine_->RemoveContainer(id_, /*force=*/true, /*volumes=*/true);
+    if (!s.ok()) {
+      spdlog::warn("event=container_remove_failed task={} container={} error=\"{}\"", task_id_,
+                   id_.substr(0, 12), s.error().message);
+    } else {
+      spdlog::info("event=container_removed task={} container={}", task_id_, id_.substr(0, 12));
+    }
+    id_.clear();
+  }
+
+ private:
+  docker::Engine* engine_;
+  std::string id_;
+  std::string task_id_;
+};
+
+EnvRuntime RuntimeFromSpec(const envspec::Spec& spec, const std::string& image) {
+  EnvRuntime env;
+  env.name = spec.name;
+  env.image = image;
+  env.user = spec.user;
+  env.workdir = spec.workdir;
+  env.network = spec.network;
+  env.memory_bytes = spec.resources.memory_bytes;
+  env.cpus = spec.resources.cpus;
+  env.pids = spec.resources.pids;
+  return env;
+}
+
+std::string HumanBytes(int64_t n) {
+  if (n >= (1LL << 30) && n % (1LL << 30) == 0) return std::to_string(n >> 30) + "Gi";
+  if (n >= (1LL << 20) && n % (1LL << 20) == 0) return std::to_string(n >> 20) + "Mi";
+  return std::to_string(n) + " bytes";
+}
+
+}  // namespace
+
+TaskRunner::TaskRunner(const RunnerContext& ctx, std::shared_ptr<TaskRuntime> rt)
+    : ctx_(ctx), rt_(std::move(rt)) {}
+
+std::string TaskRunner::Tag(const Task& task) const {
+  return "task=" + task.id + " env=" + task.environment;
+}
+
+bool TaskRunner::CancelRequested(std::string* reason) {
+  std::lock_guard<std::mutex> lock(rt_->mu);
+  if (reason) *reason = rt_->cancel_reason;
+  return rt_->cancel_requested;
+}
+
+bool TaskRunner::Detached() {
+  std::lock_guard<std::mutex> lock(rt_->mu);
+  return rt_->detach;
+}
+
+Status TaskRunner::Finish(const Task& task, TaskState state, const std::string& reason,
+                          const TaskUpdate& fields) {
+  TaskUpdate f = fields;
+  if (rt_->log) {
+    // The log is complete before a terminal state is announced, and durable with it.
+    if (IsTerminal(state)) (void)rt_->log->Sync();
+    f.log_bytes = rt_->log->total_bytes();
+  }
+  auto ev = ctx_.store->Transition(task.id, state, reason, f);
+  if (!ev.ok()) {
+    spdlog::error("event=transition_failed {} to={} error=\"{}\"", Tag(task), TaskStateName(state),
+                  ev.error().message);
+    return ev.error();
+  }
+  spdlog::info("event=task_state {} state={} seq={} exit_code={} reason=\"{}\"", Tag(task),
+               TaskStateName(state), ev->seq,
+               fields.exit_code ? std::to_string(*fields.exit_code) : "-", reason);
+  if (IsTerminal(state) && ctx_.metrics) {
+    double seconds = 0;
+    if (task.started_at) {
+      seconds = std::chrono::duration<double>(Clock::now() - *task.started_at).count();
+    }
+    ctx_.metrics->TaskFinished(TaskStateName(state), seconds);
+  }
+  rt_->Bump();
+  return OkStatus();
+}
+
+void TaskRunner::Fail(const Task& task, const std::string& reason) {
+  (void)Finish(task, TaskState::kFailed, reason, TaskUpdate{});
+}
+
+void TaskRunner::Run() {
+  auto loaded = ctx_.store->GetTask(rt_->id);
+  if (!loaded.ok()) {
+    spdlog::error("event=runner_load_failed task={} error=\"{}\"", rt_->id,
+                  loaded.error().message);
+    return;
+  }
+  Task task = std::move(loaded).value();
+  if (IsTerminal(task.state)) return;
+  auto log = TaskLog::Open(ctx_.logs_dir, task.id, ctx_.config->log_cap_bytes);
+  if (!log.ok() && log.error().code == ErrorCode::kNotFound) {
+    log = TaskLog::Create(ctx_.logs_dir, task.id, ctx_.config->log_cap_bytes);
+  }
+  if (!log.ok()) {
+    Fail(task, "cannot open the task log: " + log.error().message);
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(rt_->mu);
+    rt_->log = std::shared_ptr<TaskLog>(std::move(log).value());
+  }
+
+  if (!task.container_id.empty()) {
+    Adopt(std::move(task));
+    return;
+  }
+  if (task.state == TaskState::kQueued) {
+    if (!Finish(task, TaskState::kPreparing, "", TaskUpdate{}).ok()) return;
+    task.state = TaskState::kPreparing;
+  }
+  auto prepared = Prepare(task);
+  (void)prepared;
+}
+
+// PREPARING -> RUNNING: image, policy, create, wait, start.
+Result<Task> TaskRunner::Prepare(Task task) {
+  std::string cancel_reason;
+  auto spec = ctx_.catalog->Get(task.environment);
+  if (!spec.ok()) {
+    Fail(task, spec.error().message);
+    return spec.error();
+  }
+  auto ensured = ctx_.images->Ensure(**spec, [&](const BuildEvent& ev) {
+    spdlog::debug("event=build_progress {} step={}/{} text=\"{}\"", Tag(task), ev.step,
+                  ev.total_steps, ev.text);
+  });
+  if (!ensured.ok()) {
+    Fail(task, "building environment " + task.environment + ": " + ensured.error().message);
+    return ensured.error();
+  }
+  if (Detached()) return Error(ErrorCode::kCancelled, "detached");
+  if (CancelRequested(&cancel_reason)) {
+    (void)Finish(task, TaskState::kCancelled, cancel_reason, TaskUpdate{});
+    return Error(ErrorCode::kCancelled, cancel_reason);
+  }
+  EnvRuntime env = RuntimeFromSpec(**spec, ensured->image);
+  Status policy = CheckPolicy(task, env, *ctx_.config);
+  if (!policy.ok()) {
+    Fail(task, policy.error().message);
+    return policy.error();
+  }
+  if (!task.secret_env_keys.empty() && rt_->secrets.size() != task.secret_env_keys.size()) {
+    std::string reason =
+        "secret_env values are held in memory only and were lost when vped restarted; "
+        "resubmit the task";
+    Fail(task, reason);
+    return Error(ErrorCode::kFailedPrecondition, reason);
+  }
+  docker::ContainerSpec cs =
+      BuildContainerSpec(task, env, *ctx_.config, ctx_.executor_id, rt_->secrets);
+  auto created = ctx_.engine->CreateContainer(cs);
+  if (!created.ok()) {
+    if (ctx_.metrics) ctx_.metrics->EngineError();
+    Fail(task, "creating the container: " + created.error().message);
+    return created.error();
+  }
+  const std::string cid = created->id;
+  ContainerGuard guard(ctx_.engine, cid, task.id);
+  spdlog::info("event=container_created {} container={} image={}", Tag(task), cid.substr(0, 12),
+               env.image);
+  if (!created->warnings.empty()) {
+    std::string joined;
+    for (const auto& w : created->warnings) joined += (joined.empty() ? "" : "; ") + w;
+    guard.Remove();
+    Fail(task, "the engine dropped a container setting, refusing to run (fail closed): " + joined);
+    return Error(ErrorCode::kFailedPrecondition, joined);
+  }
+  TaskUpdate ids;
+  ids.container_id = cid;
+  ids.image = env.image;
+  if (Status s = ctx_.store->UpdateTask(task.id, ids); !s.ok()) {
+    guard.Remove();
+    Fail(task, "recording the container id: " + s.error().message);
+    return s.error();
+  }
+  task.container_id = cid;
+  task.image = env.image;
+
+  // The wait is registered before start so that even an instant exit is seen.
+  auto wait = ctx_.engine->Wait(cid, docker::WaitCondition::kNextExit);
+  if (!wait.ok()) {
+    guard.Remove();
+    Fail(task, "registering the container wait: " + wait.error().message);
+    return wait.error();
+  }
+  if (CancelRequested(&cancel_reason)) {
+    (*wait)->Cancel();
+    guard.Remove();
+    (void)Finish(task, TaskState::kCancelled, cancel_reason, TaskUpdate{});
+    return Error(ErrorCode::kCancelled, cancel_reason);
+  }
+  if (Status s = ctx_.engine->StartContainer(cid); !s.ok()) {
+    (*wait)->Cancel();
+    if (ctx_.metrics) ctx_.metrics->EngineError();
+    guard.Remove();
+    Fail(task, "starting the container: " + s.error().message);
+    return s.error();
+  }
+  TaskUpdate started;
+  started.started_at = Clock::now();
+  task.started_at = started.started_at;
+  if (!Finish(task, TaskState::kRunning, "", started).ok()) {
+    (*wait)->Cancel();
+    return Error(ErrorCode::kInternal, "cannot record RUNNING");
+  }
+  task.state = TaskState::kRunning;
+  guard.Release();  // Supervise owns the container from here
+  Supervise(task, std::move(wait).value(), /*adopted=*/false);
+  return task;
+}
+
+// A container left by a previous vped: collect it if it exited, follow it if it runs.
+void TaskRunner::Adopt(Task task) {
+  auto info = ctx_.engine->InspectContainer(task.container_id);
+  if (!info.ok() && info.error().code == ErrorCode::kNotFound) {
+    if (task.state == TaskState::kRunning) {
+      (void)Finish(task, TaskState::kLost,
+                   "container " + task.container_id.substr(0, 12) + " vanished while vped was away",
+                   TaskUpdate{});
+      return;
+    }
+    // PREPARING: the container was never started; create it again.
+    task.container_id.clear();
+    (void)Prepare(task);
+    return;
+  }
+  if (!info.ok()) {
+    Fail(task, "inspecting container " + task.container_id.substr(0, 12) + ": " +
+                   info.error().message);
+    return;
+  }
+  spdlog::info("event=container_adopted {} container={} status={}", Tag(task),
+               task.container_id.substr(0, 12), info->state.status);
+  if (task.state == TaskState::kPreparing && info->state.status == "created") {
+    (void)ctx_.engine->RemoveContainer(task.container_id, true, true);
+    task.container_id.clear();
+    (void)Prepare(task);
+    return;
+  }
+  if (task.state == TaskState::kPreparing) {
+    TaskUpdate started;
+    started.started_at = Clock::now();
+    task.started_at = started.started_at;
+    if (!Finish(task, TaskState::kRunning, "adopted after restart", started).ok()) return;
+    task.state = TaskState::kRunning;
+  }
+  auto wait = ctx_.engine->Wait(task.container_id, docker::WaitCondition::kNotRunning);
+  if (!wait.ok()) {
+    Fail(task, "registering the container wait: " + wait.error().message);
+    (void)ctx_.engine->RemoveContainer(task.container_id, true, true);
+    return;
+  }
+  Supervise(task, std::move(wait).value(), /*adopted=*/true);
+}
+
+void TaskRunner::Supervise(Task task, std::unique_ptr<docker::PendingWait> wait, bool adopted) {
+  const std::string cid = task.container_id;
+  ContainerGuard guard(ctx_.engine, cid, task.id);
+  const Config& cfg = *ctx_.config;
+
+  const envspec::Spec* spec = ctx_.catalog->Find(task.environment);
+  milliseconds timeout = task.timeout.count() > 0 ? task.timeout
+                         : spec                   ? spec->resources.timeout
+                                                  : cfg.default_timeout;
+  TimePoint started = task.started_at.value_or(Clock::now());
+  auto deadline = steady_clock::now() + std::chrono::duration_cast<steady_clock::duration>(
+                                            (started + timeout) - Clock::now());
+
+  // Logs: followed into the capped task log and to watchers. The engine's log stream ends when
+  // the container stops.
+  std::atomic<bool> logs_done{false};
+  std::thread log_thread([&, this] {
+    docker::LogOptions lo;
+    lo.follow = true;
+    if (adopted) lo.since_unix = static_cast<int64_t>(
+                     std::chrono::duration_cast<std::chrono::seconds>(
+                         Clock::now().time_since_epoch())
+                         .count());
+    std::shared_ptr<TaskLog> log = rt_->log;
+    Status s = ctx_.engine->Logs(
+        cid, lo,
+        [&](docker::StreamKind stream, std::string_view data) {
+          auto r = log->Append(stream == docker::StreamKind::kStderr ? LogStream::kStderr
+                                                                      : LogStream::kStdout,
+                               data);
+          if (!r.ok()) {
+            spdlog::warn("event=log_append_failed {} error=\"{}\"", Tag(task), r.error().message);
+          }
+          rt_->Bump();
+          return true;
+        },
+        rt_->streams);
+    if (!s.ok() && s.error().code != ErrorCode::kCancelled) {
+      spdlog::warn("event=log_follow_ended {} container={} error=\"{}\"", Tag(task),
+                   cid.substr(0, 12), s.error().message);
+    }
+    logs_done = true;
+    rt_->Bump();
+  });
+
+  // Wait: a transport error means "engine unavailable", not "exited": ping with backoff, then
+  // look again.
+  Result<docker::WaitResult> wait_result = Error(ErrorCode::kInternal, "no wait result");
+  std::thread wait_thread([&, this] {
+    std::unique_ptr<docker::PendingWait> w = std::move(wait);
+    while (true) {
+      docker::PendingWait* raw = w.get();
+      int cancel_id = rt_->streams->Register([raw] { raw->Cancel(); });
+      wait_result = w->Get();
+      rt_->streams->Unregister(cancel_id);
+      if (wait_result.ok() || wait_result.error().code != ErrorCode::kUnavailable) break;
+      spdlog::warn("event=engine_unavailable {} container={} error=\"{}\"", Tag(task),
+                   cid.substr(0, 12), wait_result.error().message);
+      if (ctx_.metrics) ctx_.metrics->EngineError();
+      int backoff_ms = 200;
+      while (!Detached() && !ctx_.engine->Ping().ok()) {
+        std::this_thread::sleep_for(milliseconds(backoff_ms));
+        backoff_ms = std::min(backoff_ms * 2, 5000);
+      }
+      if (Detached()) break;
+      auto again = ctx_.engine->Wait(cid, docker::WaitCondition::kNotRunning);
+      if (!again.ok()) {
+        wait_result = again.error();
+        break;
+      }
+      w = std::move(again).value();
+    }
+    {
+      std::lock_guard<std::mutex> lock(rt_->mu);
+      rt_->exited = true;
+    }
+    rt_->Bump();
+  });
+
+  Outcome outcome = Outcome::kExited;
+  std::string cancel_reason;
+  {
+    std::unique_lock<std::mutex> lock(rt_->mu);
+    rt_->cv.wait_until(lock, deadline,
+                       [&] { return rt_->exited || rt_->cancel_requested || rt_->detach; });
+    if (rt_->detach) {
+      outcome = Outcome::kDetached;
+    } else if (!rt_->exited) {
+      outcome = rt_->cancel_requested ? Outcome::kCancelled : Outcome::kTimedOut;
+      cancel_reason = rt_->cancel_reason;
+    }
+  }
+
+  if (outcome == Outcome::kDetached) {
+    rt_->streams->Cancel();
+    wait_thread.join();
+    log_thread.join();
+    guard.Release();
+    spdlog::info("event=task_detached {} container={}", Tag(task), cid.substr(0, 12));
+    return;
+  }
+  if (outcome == Outcome::kTimedOut || outcome == Outcome::kCancelled) {
+    int grace_s = static_cast<int>((cfg.stop_grace.count() + 999) / 1000);
+    spdlog::info("event=container_stopping {} container={} why={} grace_s={}", Tag(task),
+                 cid.substr(0, 12), outcome == Outcome::kTimedOut ? "timeout" : "cancel",
+                 grace_s);
+    Status s = ctx_.engine->StopContainer(cid, grace_s);
+    if (!s.ok()) {
+      (void)ctx_.engine->KillContainer(cid, "SIGKILL");
+    }
+    std::unique_lock<std::mutex> lock(rt_->mu);
+    if (!rt_->cv.wait_for(lock, std::chrono::seconds(5), [&] { return rt_->exited; })) {
+      lock.unlock();
+      (void)ctx_.engine->KillContainer(cid, "SIGKILL");
+    }
+  }
+  wait_thread.join();
+  // The log stream ends with the container; give it a moment to drain, then cut it.
+  for (int i = 0; i < 100 && !logs_done; ++i) std::this_thread::sleep_for(milliseconds(20));
+  if (!logs_done) rt_->streams->Cancel();
+  log_thread.join();
+
+  TaskUpdate fields;
+  auto info = ctx_.engine->InspectContainer(cid);
+  if (info.ok()) {
+    fields.exit_code = info->state.exit_code;
+    fields.oom_killed = info->state.oom_killed;
+  } else if (wait_result.ok()) {
+    fields.exit_code = wait_result->status_code;
+  }
+  std::string result_error;
+  if (outcome == Outcome::kExited) {
+    auto files = ctx_.engine->GetArchive(cid, kResultPath, cfg.result_cap_bytes + 64 * 1024);
+    if (files.ok()) {
+      for (const auto& e : *files) {
+        if (e.is_dir) continue;
+        if (static_cast<int64_t>(e.content.size()) > cfg.result_cap_bytes) {
+          result_error = "the result file " + std::string(kResultPath) + " is " +
+                         std::to_string(e.content.size()) + " bytes, over the cap of " +
+                         HumanBytes(cfg.result_cap_bytes);
+        } else if (!nlohmann::json::accept(e.content)) {
+          result_error = "the result file " + std::string(kResultPath) + " is not valid JSON";
+        } else {
+          fields.result_json = e.content;
+        }
+        break;
+      }
+    } else if (files.error().code == ErrorCode::kResourceExhausted) {
+      result_error = "the result file " + std::string(kResultPath) + " is over the cap of " +
+                     HumanBytes(cfg.result_cap_bytes);
+    } else if (files.error().code != ErrorCode::kNotFound) {
+      spdlog::warn("event=result_copy_failed {} error=\"{}\"", Tag(task), files.error().message);
+    }
+  }
+  guard.Remove();
+
+  switch (outcome) {
+    case Outcome::kTimedOut:
+      (void)Finish(task, TaskState::kTimedOut,
+                   "timed out after " + std::to_string(timeout.count() / 1000) + " s", fields);
+      return;
+    case Outcome::kCancelled:
+      (void)Finish(task, TaskState::kCancelled, cancel_reason, fields);
+      return;
+    default:
+      break;
+  }
+  int64_t code = fields.exit_code.value_or(-1);
+  if (fields.oom_killed.value_or(false)) {
+    auto r = EffectiveResources(task, spec ? RuntimeFromSpec(*spec, "") : EnvRuntime{}, cfg);
+    (void)Finish(task, TaskState::kFailed,
+                 "out of memory: killed at the memory limit of " + HumanBytes(r.memory_bytes),
+                 fields);
+  } else if (!wait_result.ok() && !info.ok()) {
+    (void)Finish(task, TaskState::kFailed,
+                 "lost track of the container: " + wait_result.error().message, fields);
+  } else if (code != 0) {
+    (void)Finish(task, TaskState::kFailed, "exited with code " + std::to_string(code), fields);
+  } else if (!result_error.empty()) {
+    (void)Finish(task, TaskState::kFailed, result_error, fields);
+  } else {
+    (void)Finish(task, TaskState::kSucceeded, "", fields);
+  }
+}
+
+}  // namespace vpe::orch
