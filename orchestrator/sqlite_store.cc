@@ -71,6 +71,10 @@ CREATE TABLE environments (
   updated_at_ns INTEGER NOT NULL
 );
 )sql",
+    // 2: named volumes a task mounts (JSON array of {name, target, read_only}).
+    R"sql(
+ALTER TABLE tasks ADD COLUMN volumes TEXT NOT NULL DEFAULT '[]';
+)sql",
 };
 constexpr int kNumMigrations = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 
@@ -79,7 +83,7 @@ constexpr int kBusyTimeoutMs = 5000;
 constexpr const char* kTaskColumns =
     "id, task_key, environment, command, env, secret_env_keys, memory_bytes, cpus, pids, "
     "timeout_ms, labels, priority, state, reason, exit_code, oom_killed, result_json, image, "
-    "container_id, created_at_ns, started_at_ns, finished_at_ns, last_seq, log_bytes, pk";
+    "container_id, created_at_ns, started_at_ns, finished_at_ns, last_seq, log_bytes, pk, volumes";
 
 constexpr TaskState kAllStates[] = {
     TaskState::kQueued, TaskState::kPreparing, TaskState::kRunning,   TaskState::kSucceeded,
@@ -171,6 +175,11 @@ Result<Task> RowToTask(const SqliteStmt& s) {
   t.finished_at = FromNanos(s.ColumnOptionalInt64(21));
   t.last_seq = s.ColumnInt64(22);
   t.log_bytes = s.ColumnInt64(23);
+  auto volumes = ParseColumn(s.ColumnText(25), t.id, "volumes");
+  if (!volumes.ok()) return volumes.error();
+  for (const json& v : *volumes) {
+    t.volumes.push_back({v.value("name", ""), v.value("target", ""), v.value("read_only", false)});
+  }
   return t;
 }
 
@@ -418,8 +427,8 @@ Result<CreateTaskResult> SqliteStore::CreateTask(const Task& in) {
   auto ins = SqliteStmt::Prepare(db_, R"sql(
 INSERT INTO tasks (id, task_key, environment, command, env, secret_env_keys, memory_bytes, cpus,
   pids, timeout_ms, labels, priority, state, reason, exit_code, oom_killed, result_json, image,
-  container_id, created_at_ns, started_at_ns, finished_at_ns, last_seq, log_bytes)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?))sql");
+  container_id, created_at_ns, started_at_ns, finished_at_ns, last_seq, log_bytes, volumes)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?))sql");
   if (!ins.ok()) return ins.error().WithContext(ctx);
   ins->Bind(1, t.id);
   if (t.task_key.empty()) {
@@ -449,6 +458,11 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?))
       .Bind(22, ToNanos(t.finished_at))
       .Bind(23, t.last_seq)
       .Bind(24, t.log_bytes);
+  json volumes = json::array();
+  for (const VolumeMount& v : t.volumes) {
+    volumes.push_back({{"name", v.name}, {"target", v.target}, {"read_only", v.read_only}});
+  }
+  ins->Bind(25, Dump(volumes));
   if (auto s = ins->Run(); !s.ok()) return s.error().WithContext(ctx);
 
   auto ev = SqliteStmt::Prepare(

@@ -39,6 +39,9 @@ export VPE_SERVER
 VPE_SERVER="$(sed -n 's/^vped: listening on //p' "$VPED_LOG" | head -n1)"
 echo "demo: vped listening on $VPE_SERVER (log: $VPED_LOG)"
 
+# A fresh data volume each run; it takes its owner from the ingestion image's /data.
+"$DOCKER" volume rm -f "$VOLUME" >/dev/null 2>&1 || true
+
 VPE="$BUILD_DIR/orchestrator/vpe"
 echo "demo: building environments"
 "$VPE" env build --all --specs-dir "$ROOT/env_specs/examples" --docker-host "$DOCKER_HOST"
