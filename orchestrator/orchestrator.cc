@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <set>
 
 #include "env_specs/spec.h"
@@ -483,6 +484,15 @@ Status Orchestrator::Health() {
   if (Status s = deps_.engine->Ping(); !s.ok()) return s.error().WithContext("docker engine");
   auto counts = deps_.store->CountByState();
   if (!counts.ok()) return counts.error().WithContext("store");
+  // Writable: the store and the task logs live in the state dir.
+  std::string probe = config_.state_dir + "/.health-probe";
+  FILE* f = std::fopen(probe.c_str(), "w");
+  bool written = f && std::fputs("ok", f) >= 0;
+  if (f && std::fclose(f) != 0) written = false;
+  if (!written) {
+    return Error(ErrorCode::kUnavailable, "state dir " + config_.state_dir + " is not writable");
+  }
+  std::remove(probe.c_str());
   return OkStatus();
 }
 
