@@ -298,6 +298,37 @@ Status Client::Logs(const std::string& id, const LogOptions& options, const LogS
   return OkStatus();
 }
 
+Status Client::Attach(const std::string& id, bool tty, const LogSink& sink,
+                      const std::function<void()>& on_attached,
+                      const std::shared_ptr<CancelToken>& cancel) {
+  // The engine answers 200 and then hijacks the connection: a raw multiplexed stream (or the
+  // TTY's bytes) until the container stops and the engine closes it.
+  HttpRequest r = Req("POST",
+                      ContainerPath(id) + "/attach" +
+                          Query().Add("stream", true).Add("stdout", true).Add("stderr", true).str(),
+                      "attach to container " + ShortId(id));
+  r.streaming = true;
+  r.cancel = cancel;
+  r.on_headers = [&](int status) {
+    if (IsSuccess(status) && on_attached) on_attached();
+  };
+  LogStreamDecoder decoder(tty);
+  Status decoded;
+  r.on_data = [&](std::string_view data) {
+    decoded = decoder.Feed(data, sink);
+    return decoded.ok() && !decoder.stopped();
+  };
+  auto res = transport_->Do(r);
+  if (!res.ok()) return res.error();
+  if (!IsSuccess(res->status)) return HttpError(res->status, res->body, r.what);
+  if (!decoded.ok()) return decoded.error().WithContext(r.what);
+  if (decoder.stopped()) return OkStatus();
+  if (!decoder.AtFrameBoundary()) {
+    return TransportError(endpoint().ToString(), r.what, "attach stream ended mid-frame");
+  }
+  return OkStatus();
+}
+
 Result<std::vector<ArchiveEntry>> Client::GetArchive(const std::string& id, const std::string& path,
                                                      int64_t max_bytes) {
   HttpRequest r = Req("GET", ContainerPath(id) + "/archive" + Query().Add("path", path).str(),

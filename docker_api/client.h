@@ -42,6 +42,9 @@ class Client : public Engine {
   Result<ContainerInfo> InspectContainer(const std::string& id) override;
   Result<std::vector<ContainerSummary>> ListContainers(bool all, const Filters& filters) override;
 
+  Status Attach(const std::string& id, bool tty, const LogSink& sink,
+                const std::function<void()>& on_attached,
+                const std::shared_ptr<CancelToken>& cancel = nullptr) override;
   Status Logs(const std::string& id, const LogOptions& options, const LogSink& sink,
               const std::shared_ptr<CancelToken>& cancel = nullptr) override;
 

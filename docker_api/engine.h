@@ -261,6 +261,18 @@ class Engine {
   virtual Status Logs(const std::string& id, const LogOptions& options, const LogSink& sink,
                       const std::shared_ptr<CancelToken>& cancel = nullptr) = 0;
 
+  // Attaches to a container's stdout and stderr, normally before it starts: `on_attached` runs
+  // once the engine accepted the attach, then output reaches `sink` live until the container
+  // stops, the sink returns false, or `cancel` fires. Unlike a logs follow, no log driver sits in
+  // between, so its file rotation cannot drop or repeat output. The default implementation
+  // reports kFailedPrecondition (callers then follow the logs instead).
+  virtual Status Attach(const std::string& id, bool tty, const LogSink& sink,
+                        const std::function<void()>& on_attached,
+                        const std::shared_ptr<CancelToken>& cancel = nullptr) {
+    (void)id, (void)tty, (void)sink, (void)on_attached, (void)cancel;
+    return Error(ErrorCode::kFailedPrecondition, "attach is not supported by this engine");
+  }
+
   // Archive: reads `path` out of a container as tar entries; fails with kResourceExhausted when
   // the tar is larger than max_bytes.
   virtual Result<std::vector<ArchiveEntry>> GetArchive(const std::string& id,

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <future>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -47,6 +48,82 @@ class ContainerGuard {
   std::string id_;
   std::string task_id_;
 };
+
+}  // namespace
+
+// Copies a container's output into the task log and wakes watchers. Attached before start, the
+// output arrives live and whole; an adopted container (vped restarted) is followed through the
+// engine's log from the moment of adoption.
+class OutputFollower {
+ public:
+  OutputFollower(docker::Engine* engine, std::string cid, std::shared_ptr<TaskRuntime> rt,
+                 std::string tag)
+      : engine_(engine), cid_(std::move(cid)), rt_(std::move(rt)), tag_(std::move(tag)) {}
+  ~OutputFollower() { Join(); }
+
+  // Attaches; returns once the engine accepted the attach (true) or failed to (false).
+  bool AttachBeforeStart() {
+    auto attached = std::make_shared<std::promise<bool>>();
+    auto answered = std::make_shared<std::atomic<bool>>(false);
+    auto answer = [attached, answered](bool ok) {
+      if (!answered->exchange(true)) attached->set_value(ok);
+    };
+    std::future<bool> result = attached->get_future();
+    thread_ = std::thread([this, answer] {
+      Status s = engine_->Attach(
+          cid_, /*tty=*/false, [this](docker::StreamKind k, std::string_view d) { return Sink(k, d); },
+          [answer] { answer(true); }, rt_->streams);
+      answer(false);
+      End(s, "attach");
+    });
+    return result.get();
+  }
+
+  void FollowLogs(int64_t since_unix) {
+    Join();
+    done_ = false;
+    thread_ = std::thread([this, since_unix] {
+      docker::LogOptions lo;
+      lo.follow = true;
+      lo.since_unix = since_unix;
+      Status s = engine_->Logs(
+          cid_, lo, [this](docker::StreamKind k, std::string_view d) { return Sink(k, d); },
+          rt_->streams);
+      End(s, "logs follow");
+    });
+  }
+
+  bool done() const { return done_; }
+  void Join() {
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  bool Sink(docker::StreamKind stream, std::string_view data) {
+    auto r = rt_->log->Append(
+        stream == docker::StreamKind::kStderr ? LogStream::kStderr : LogStream::kStdout, data);
+    if (!r.ok()) spdlog::warn("event=log_append_failed {} error=\"{}\"", tag_, r.error().message);
+    rt_->Bump();
+    return true;
+  }
+  void End(const Status& s, const char* how) {
+    if (!s.ok() && s.error().code != ErrorCode::kCancelled) {
+      spdlog::warn("event=output_follow_ended {} container={} via=\"{}\" error=\"{}\"", tag_,
+                   cid_.substr(0, 12), how, s.error().message);
+    }
+    done_ = true;
+    rt_->Bump();
+  }
+
+  docker::Engine* engine_;
+  std::string cid_;
+  std::shared_ptr<TaskRuntime> rt_;
+  std::string tag_;
+  std::thread thread_;
+  std::atomic<bool> done_{false};
+};
+
+namespace {
 
 EnvRuntime RuntimeFromSpec(const envspec::Spec& spec, const std::string& image) {
   EnvRuntime env;
@@ -230,8 +307,15 @@ Result<Task> TaskRunner::Prepare(Task task) {
     (void)Finish(task, TaskState::kCancelled, cancel_reason, TaskUpdate{});
     return Error(ErrorCode::kCancelled, cancel_reason);
   }
+  auto output = std::make_unique<OutputFollower>(ctx_.engine, cid, rt_, Tag(task));
+  bool attached = output->AttachBeforeStart();
+  if (!attached) {
+    spdlog::warn("event=attach_failed {} container={} fallback=logs", Tag(task), cid.substr(0, 12));
+  }
   if (Status s = ctx_.engine->StartContainer(cid); !s.ok()) {
     (*wait)->Cancel();
+    rt_->streams->Cancel();
+    output.reset();
     if (ctx_.metrics) ctx_.metrics->EngineError();
     guard.Remove();
     Fail(task, "starting the container: " + s.error().message);
@@ -240,13 +324,15 @@ Result<Task> TaskRunner::Prepare(Task task) {
   TaskUpdate started;
   started.started_at = Clock::now();
   task.started_at = started.started_at;
+  if (!attached) output->FollowLogs(0);
   if (!Finish(task, TaskState::kRunning, "", started).ok()) {
     (*wait)->Cancel();
+    rt_->streams->Cancel();
     return Error(ErrorCode::kInternal, "cannot record RUNNING");
   }
   task.state = TaskState::kRunning;
   guard.Release();  // Supervise owns the container from here
-  Supervise(task, std::move(wait).value(), /*adopted=*/false);
+  Supervise(task, std::move(wait).value(), std::move(output));
   return task;
 }
 
@@ -291,10 +377,16 @@ void TaskRunner::Adopt(Task task) {
     (void)ctx_.engine->RemoveContainer(task.container_id, true, true);
     return;
   }
-  Supervise(task, std::move(wait).value(), /*adopted=*/true);
+  // Output written while no vped was watching stays in the engine's log only.
+  auto output = std::make_unique<OutputFollower>(ctx_.engine, task.container_id, rt_, Tag(task));
+  output->FollowLogs(std::chrono::duration_cast<std::chrono::seconds>(
+                         Clock::now().time_since_epoch())
+                         .count());
+  Supervise(task, std::move(wait).value(), std::move(output));
 }
 
-void TaskRunner::Supervise(Task task, std::unique_ptr<docker::PendingWait> wait, bool adopted) {
+void TaskRunner::Supervise(Task task, std::unique_ptr<docker::PendingWait> wait,
+                           std::unique_ptr<OutputFollower> output) {
   const std::string cid = task.container_id;
   ContainerGuard guard(ctx_.engine, cid, task.id);
   const Config& cfg = *ctx_.config;
@@ -306,38 +398,6 @@ void TaskRunner::Supervise(Task task, std::unique_ptr<docker::PendingWait> wait,
   TimePoint started = task.started_at.value_or(Clock::now());
   auto deadline = steady_clock::now() + std::chrono::duration_cast<steady_clock::duration>(
                                             (started + timeout) - Clock::now());
-
-  // Logs: followed into the capped task log and to watchers. The engine's log stream ends when
-  // the container stops.
-  std::atomic<bool> logs_done{false};
-  std::thread log_thread([&, this] {
-    docker::LogOptions lo;
-    lo.follow = true;
-    if (adopted) lo.since_unix = static_cast<int64_t>(
-                     std::chrono::duration_cast<std::chrono::seconds>(
-                         Clock::now().time_since_epoch())
-                         .count());
-    std::shared_ptr<TaskLog> log = rt_->log;
-    Status s = ctx_.engine->Logs(
-        cid, lo,
-        [&](docker::StreamKind stream, std::string_view data) {
-          auto r = log->Append(stream == docker::StreamKind::kStderr ? LogStream::kStderr
-                                                                      : LogStream::kStdout,
-                               data);
-          if (!r.ok()) {
-            spdlog::warn("event=log_append_failed {} error=\"{}\"", Tag(task), r.error().message);
-          }
-          rt_->Bump();
-          return true;
-        },
-        rt_->streams);
-    if (!s.ok() && s.error().code != ErrorCode::kCancelled) {
-      spdlog::warn("event=log_follow_ended {} container={} error=\"{}\"", Tag(task),
-                   cid.substr(0, 12), s.error().message);
-    }
-    logs_done = true;
-    rt_->Bump();
-  });
 
   // Wait: a transport error means "engine unavailable", not "exited": ping with backoff, then
   // look again.
@@ -390,7 +450,7 @@ void TaskRunner::Supervise(Task task, std::unique_ptr<docker::PendingWait> wait,
   if (outcome == Outcome::kDetached) {
     rt_->streams->Cancel();
     wait_thread.join();
-    log_thread.join();
+    output->Join();
     guard.Release();
     spdlog::info("event=task_detached {} container={}", Tag(task), cid.substr(0, 12));
     return;
@@ -412,9 +472,9 @@ void TaskRunner::Supervise(Task task, std::unique_ptr<docker::PendingWait> wait,
   }
   wait_thread.join();
   // The log stream ends with the container; give it a moment to drain, then cut it.
-  for (int i = 0; i < 100 && !logs_done; ++i) std::this_thread::sleep_for(milliseconds(20));
-  if (!logs_done) rt_->streams->Cancel();
-  log_thread.join();
+  for (int i = 0; i < 100 && !output->done(); ++i) std::this_thread::sleep_for(milliseconds(20));
+  if (!output->done()) rt_->streams->Cancel();
+  output->Join();
 
   TaskUpdate fields;
   auto info = ctx_.engine->InspectContainer(cid);
@@ -426,7 +486,7 @@ void TaskRunner::Supervise(Task task, std::unique_ptr<docker::PendingWait> wait,
   }
   std::string result_error;
   if (outcome == Outcome::kExited) {
-    auto files = ctx_.engine->GetArchive(cid, kResultPath, cfg.result_cap_bytes + 64 * 1024);
+    auto files = ctx_.engine->GetArchive(cid, kResultPath, cfg.result_cap_bytes);
     if (files.ok()) {
       for (const auto& e : *files) {
         if (e.is_dir) continue;

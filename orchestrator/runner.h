@@ -19,6 +19,7 @@
 namespace vpe::orch {
 
 class Store;
+class OutputFollower;
 class EnvCatalog;
 class ImageManager;
 
@@ -42,7 +43,8 @@ class TaskRunner {
   enum class Outcome { kExited, kTimedOut, kCancelled, kDetached };
 
   Result<Task> Prepare(Task task);
-  void Supervise(Task task, std::unique_ptr<docker::PendingWait> wait, bool adopted);
+  void Supervise(Task task, std::unique_ptr<docker::PendingWait> wait,
+                 std::unique_ptr<OutputFollower> output);
   void Adopt(Task task);
   Status Finish(const Task& task, TaskState state, const std::string& reason,
                 const struct TaskUpdate& fields);
