@@ -3,6 +3,11 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include "docker_api/errors.h"
 
@@ -131,7 +136,22 @@ Result<HttpResponse> Transport::Do(const HttpRequest& request) const {
   }
   if (err == httplib::Error::Canceled && out.stopped) return out;
   std::string detail = httplib::to_string(err);
-  if (headers_seen) detail = "connection lost mid-stream (" + detail + ")";
+  if (headers_seen) {
+    detail = "connection lost mid-stream (" + detail + ")";
+  } else if (err == httplib::Error::Connection && endpoint_.kind == Endpoint::Kind::kUnix) {
+    // Say why, so an operator can fix it: the usual causes differ in their fix.
+    struct stat st {};
+    if (::stat(endpoint_.socket_path.c_str(), &st) != 0) {
+      detail = "no socket at " + endpoint_.socket_path + " (" + std::strerror(errno) +
+               "; is dockerd running?)";
+    } else if (!S_ISSOCK(st.st_mode)) {
+      detail = endpoint_.socket_path + " is not a socket";
+    } else if (::access(endpoint_.socket_path.c_str(), R_OK | W_OK) != 0) {
+      detail = "no permission to use " + endpoint_.socket_path + " (" + std::strerror(errno) + ")";
+    } else {
+      detail = "connection refused on " + endpoint_.socket_path + " (is dockerd running?)";
+    }
+  }
   spdlog::warn("docker call failed method={} path={} endpoint={} error=\"{}\" ms={}", req.method,
                req.path, endpoint_.ToString(), detail, ms);
   return TransportError(endpoint_.ToString(), what, detail);
