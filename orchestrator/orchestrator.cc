@@ -410,6 +410,15 @@ Status Orchestrator::Watch(const std::string& id, int64_t after_seq, int64_t log
     }
     if (done) break;
     if (stop && stop()) return OkStatus();
+    if (!rt && events->empty()) {
+      // The watcher has already seen the terminal state (after_seq at or past it): send what
+      // remains of the log and end, rather than wait for events that will never come.
+      auto now = deps_.store->GetTask(id);
+      if (now.ok() && IsTerminal(now->state) && seq >= now->last_seq) {
+        drain_logs();
+        break;
+      }
+    }
     if (rt) {
       std::unique_lock<std::mutex> lock(rt->mu);
       rt->cv.wait_for(lock, std::chrono::milliseconds(500), [&] { return rt->version != version; });

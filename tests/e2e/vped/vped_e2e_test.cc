@@ -791,6 +791,37 @@ TEST_F(VpedTest, WatchResumesFromSeqAndOffsetWithoutGapsOrDuplicates) {
       << "the stream should end after the terminal state";
 }
 
+TEST_F(VpedTest, WatchOfAFinishedTaskFromItsLastSeqSendsTheLogAndEnds) {
+  Task submitted = Submit(Python("print('line one')\nprint('line two')\n"));
+  auto t = WaitTerminal(stub(), submitted.id());
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  ASSERT_EQ(t->state(), vpe::v1::SUCCEEDED) << Describe(*t);
+
+  // Everything about the task has been seen: no state events remain, the log does.
+  auto events = Watch(stub(), [&] {
+    WatchTaskRequest req;
+    req.set_id(submitted.id());
+    req.set_after_seq(1000);
+    req.set_logs(true);
+    return req;
+  }(), seconds(10));
+  ASSERT_TRUE(events.status.ok()) << events.status.error_message();
+  for (const TaskEvent& e : events.events) EXPECT_FALSE(e.has_state());
+  EXPECT_EQ(LogData(events.events), "line one\nline two\n");
+
+  // And from the end of the log: nothing at all, and still a prompt end.
+  auto nothing = Watch(stub(), [&] {
+    WatchTaskRequest req;
+    req.set_id(submitted.id());
+    req.set_after_seq(1000);
+    req.set_log_offset(t->log_bytes());
+    req.set_logs(true);
+    return req;
+  }(), seconds(10));
+  ASSERT_TRUE(nothing.status.ok()) << nothing.status.error_message();
+  EXPECT_TRUE(nothing.events.empty());
+}
+
 TEST_F(VpedTest, RemovesEveryContainerAfterTerminalStates) {
   const std::string label = std::string(kLabelExecutor) + "=" + vped_->executor_id();
   EngineEvents events(engine_.get(), {{"type", {"container"}}, {"label", {label}}});
