@@ -1079,6 +1079,36 @@ class VpedDedicatedTest : public VpedTestBase {
   }
 };
 
+TEST_F(VpedDedicatedTest, RequiresTheBearerTokenWhenConfigured) {
+  std::string token_file = ::testing::TempDir() + "/vped-token-" + std::to_string(getpid());
+  {
+    std::ofstream(token_file) << "e2e-token-0123456789\n";
+  }
+  auto v = VpedProcess::Start({"--auth-token-file", token_file});
+  ASSERT_TRUE(v.ok()) << v.error().message;
+  std::unique_ptr<VpedProcess> vped = std::move(v).value();
+  auto stub = Executor::NewStub(vped->channel());
+
+  GetTaskRequest req;
+  req.set_id("t-0000000000000000");
+  Task out;
+  auto anonymous = Context();
+  grpc::Status s = stub->GetTask(anonymous.get(), req, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << s.error_message();
+  auto wrong = Context();
+  wrong->AddMetadata("authorization", "Bearer e2e-token-0123456788");
+  s = stub->GetTask(wrong.get(), req, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << s.error_message();
+  auto right = Context();
+  right->AddMetadata("authorization", "Bearer e2e-token-0123456789");
+  s = stub->GetTask(right.get(), req, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND) << s.error_message();
+
+  auto code = vped->Stop();
+  EXPECT_TRUE(code.ok() && *code == 0);
+  std::remove(token_file.c_str());
+}
+
 TEST_F(VpedDedicatedTest, FullQueueIsResourceExhausted) {
   auto v =
       VpedProcess::Start({"--max-concurrent", "1", "--queue-limit", "1", "--stop-grace", "1s"});
