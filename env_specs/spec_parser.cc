@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -101,6 +102,155 @@ int FlowDepth(const std::string& text) {
   return max_depth;
 }
 
+// Problems found before yaml-cpp sees the text: more than one document (never valid here), and
+// a node that starts with ',' outside a flow collection, alone or after an anchor or tag (yaml-cpp
+// 0.7 loops forever on it, allocating). The scan is line based and approximate: it follows flow
+// brackets outside quotes and comments and skips block scalars. Returns the message and sets
+// *line/*col (1-based), or returns "".
+std::string PreScan(const std::string& raw, int* line, int* col) {
+  // Specs are UTF-8 text. yaml-cpp would also take UTF-16/32, announced by a byte order mark or
+  // guessed from NUL bytes, and decode it before this scan could see it: refuse those up front.
+  if (raw.compare(0, 2, "\xFF\xFE") == 0 || raw.compare(0, 2, "\xFE\xFF") == 0) {
+    *line = *col = 1;
+    return "invalid YAML: expected UTF-8 text, got a UTF-16 or UTF-32 byte order mark";
+  }
+  *line = 1;
+  *col = 1;
+  for (unsigned char c : raw) {
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
+      char hex[8];
+      std::snprintf(hex, sizeof(hex), "0x%02x", c);
+      return std::string("invalid YAML: control character ") + hex + " (specs are UTF-8 text)";
+    }
+    if (c == '\n') {
+      ++*line;
+      *col = 1;
+    } else {
+      ++*col;
+    }
+  }
+  const std::string text = raw.compare(0, 3, "\xEF\xBB\xBF") == 0 ? raw.substr(3) : raw;
+  bool content_seen = false;
+  int flow_depth = 0;
+  char quote = 0;  // an open quoted scalar, which may span lines
+  bool in_block_scalar = false;
+  size_t block_indent = 0;
+  int ln = 0;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    std::string l = text.substr(pos, end - pos);
+    pos = end + 1;
+    ++ln;
+    size_t indent = l.find_first_not_of(' ');
+    bool blank = l.find_first_not_of(" \t\r") == std::string::npos;
+    if (in_block_scalar) {
+      if (blank || indent > block_indent) continue;
+      in_block_scalar = false;
+    }
+    if (blank) continue;
+    size_t start = indent;
+    if (quote == 0 && flow_depth == 0 &&
+        (l.compare(0, 3, "---") == 0 || l.compare(0, 3, "...") == 0) &&
+        (l.size() == 3 || l[3] == ' ' || l[3] == '\t' || l[3] == '\r')) {
+      if (content_seen) {
+        *line = ln;
+        *col = 1;
+        return "expected one YAML document, found a second one";
+      }
+      start = 3;
+    } else if (quote == 0 && !content_seen && l[0] == '%') {
+      continue;  // a directive
+    }
+    // Walk the line as the YAML scanner would at the level that matters here: where nodes start,
+    // flow brackets, quotes and comments. Brackets inside a plain scalar ("a{b") are text.
+    bool node_start = quote == 0;
+    // A quoted scalar or a flow collection just ended outside any flow collection: only ':' (it
+    // was a key) or a comment may follow on the line.
+    bool after_node = false;
+    for (size_t k = start; k < l.size(); ++k) {
+      char c = l[k];
+      if (quote == '"') {
+        if (c == '\\') {
+          ++k;
+        } else if (c == '"') {
+          quote = 0;
+          after_node = flow_depth == 0;
+        }
+        continue;
+      }
+      if (quote == '\'') {
+        if (c == '\'' && k + 1 < l.size() && l[k + 1] == '\'') {
+          ++k;
+        } else if (c == '\'') {
+          quote = 0;
+          after_node = flow_depth == 0;
+        }
+        continue;
+      }
+      if (c == ' ' || c == '\t' || c == '\r') continue;
+      bool space_after = k + 1 >= l.size() || l[k + 1] == ' ' || l[k + 1] == '\t' ||
+                         l[k + 1] == '\r';
+      if (c == '#' && (k == 0 || l[k - 1] == ' ' || l[k - 1] == '\t')) break;  // comment
+      content_seen = true;
+      if (after_node) {
+        if (c != ':') {
+          *line = ln;
+          *col = static_cast<int>(k) + 1;
+          return "invalid YAML: unexpected text after a quoted value or a flow collection";
+        }
+        after_node = false;
+      }
+      if (node_start) {
+        if (c == ',' && flow_depth == 0) {
+          *line = ln;
+          *col = static_cast<int>(k) + 1;
+          return "invalid YAML: unexpected ',' (quote a value that starts with a comma)";
+        }
+        if (c == '&' || c == '!') {  // anchor or tag: the node starts after it
+          while (k + 1 < l.size() && std::string(" \t\r,[]{}").find(l[k + 1]) == std::string::npos) {
+            ++k;
+          }
+          continue;
+        }
+        if (c == '[' || c == '{') {
+          ++flow_depth;
+          continue;
+        }
+        if (c == '"' || c == '\'') {
+          quote = c;
+          node_start = false;
+          continue;
+        }
+        if ((c == '-' || c == '?') && space_after) continue;
+        if ((c == '|' || c == '>') && flow_depth == 0) {
+          in_block_scalar = true;
+          block_indent = indent;
+          break;
+        }
+      }
+      if (flow_depth > 0 && (c == ']' || c == '}')) {
+        --flow_depth;
+        node_start = false;
+        after_node = flow_depth == 0;
+        continue;
+      }
+      if (flow_depth > 0 && (c == ',' || c == '[' || c == '{')) {
+        if (c != ',') ++flow_depth;
+        node_start = true;
+        continue;
+      }
+      if (c == ':' && (space_after || flow_depth > 0)) {
+        node_start = true;
+        continue;
+      }
+      node_start = false;
+    }
+  }
+  return "";
+}
+
 class Parser {
  public:
   Parser(std::string file, std::string base_dir)
@@ -113,6 +263,12 @@ class Parser {
     }
     if (FlowDepth(text) > kMaxFlowDepth) {
       Fail(file_ + ": nesting deeper than " + std::to_string(kMaxFlowDepth) + " levels");
+    }
+    int line = 0;
+    int col = 0;
+    std::string problem = PreScan(text, &line, &col);
+    if (!problem.empty()) {
+      Fail(file_ + ":" + std::to_string(line) + ":" + std::to_string(col) + ": " + problem);
     }
     std::vector<YAML::Node> docs;
     try {

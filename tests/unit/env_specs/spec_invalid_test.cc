@@ -38,7 +38,21 @@ const std::vector<InvalidCase>& Cases() {
       {"broken yaml", "name: x\napt: [python3\n",
        "ingestion.yml:3:1: invalid YAML: end of sequence flow not found"},
       {"two documents", "name: a\n---\nname: b\n",
-       "ingestion.yml:3:1: expected one YAML document, got 2"},
+       "ingestion.yml:2:1: expected one YAML document, found a second one"},
+      {"document starting with a comma", "# spec\n  , name: x\n",
+       "ingestion.yml:2:3: invalid YAML: unexpected ',' (quote a value that starts with a "
+       "comma)"},
+      {"text after a quoted value", "name: \"x\" y\n",
+       "ingestion.yml:1:11: invalid YAML: unexpected text after a quoted value or a flow "
+       "collection"},
+      {"control character", "name: x\ndescription: a\x01" "b\n",
+       "ingestion.yml:2:15: invalid YAML: control character 0x01 (specs are UTF-8 text)"},
+      {"UTF-16 text", "\xFF\xFEn\0a\0",
+       "ingestion.yml:1:1: invalid YAML: expected UTF-8 text, got a UTF-16 or UTF-32 byte order "
+       "mark"},
+      {"anchor then a comma", "name: x\napt: [a1]\n&a ,\n",
+       "ingestion.yml:3:4: invalid YAML: unexpected ',' (quote a value that starts with a "
+       "comma)"},
       {"missing name", "apt: [python3]\n", "ingestion.yml:1:1: name: required key is missing"},
       {"name with capitals and space", "name: My Pipeline\n",
        "ingestion.yml:1:1: name: expected a name like 'ingestion' ([a-z0-9][a-z0-9_.-]*, ending "

@@ -122,6 +122,21 @@ TEST(ParseSpecTest, AcceptsOtherNetworksAndUsers) {
   EXPECT_EQ(spec->network, "warehouse-net");
 }
 
+TEST(ParseSpecTest, AcceptsCommasStartingLinesInsideFlowListsAndBlockScalars) {
+  // The pre-scan that keeps yaml-cpp away from ',' at a node start must not refuse these.
+  Result<Spec> spec = ParseSpec(
+      "name: x\ndescription: >\n  first\n  , second\napt: [\n  python3\n  , curl]\n", "x.yml",
+      ".");
+  ASSERT_TRUE(spec.ok()) << spec.error().message;
+  EXPECT_EQ(spec->description, "first , second\n");
+  EXPECT_EQ(spec->apt, (std::vector<std::string>{"python3", "curl"}));
+  spec = ParseSpec("name: x\ndescription: \"it's {a\n  , b\"\nsetup: ['echo a{b', \"it''s\"]\n"
+                   "env:\n  A: x[y{z\n",
+                   "x.yml", ".");
+  ASSERT_TRUE(spec.ok()) << spec.error().message;
+  EXPECT_EQ(spec->description, "it's {a , b");
+}
+
 TEST(ParseSpecTest, ReportsAMissingFile) {
   Result<Spec> spec = ParseSpecFile("/nonexistent/dir/spec.yml");
   ASSERT_FALSE(spec.ok());
