@@ -281,7 +281,11 @@ Status Client::Logs(const std::string& id, const LogOptions& options, const LogS
       Req("GET", ContainerPath(id) + "/logs" + q.str(), "read logs of container " + ShortId(id));
   r.streaming = options.follow;
   r.cancel = cancel;
-  LogStreamDecoder decoder(options.tty);
+  return ReadOutputStream(std::move(r), options.tty, sink);
+}
+
+Status Client::ReadOutputStream(HttpRequest r, bool tty, const LogSink& sink) {
+  LogStreamDecoder decoder(tty);
   Status decoded;
   r.on_data = [&](std::string_view data) {
     decoded = decoder.Feed(data, sink);
@@ -293,7 +297,7 @@ Status Client::Logs(const std::string& id, const LogOptions& options, const LogS
   if (!decoded.ok()) return decoded.error().WithContext(r.what);
   if (decoder.stopped()) return OkStatus();
   if (!decoder.AtFrameBoundary()) {
-    return TransportError(endpoint().ToString(), r.what, "log stream ended mid-frame");
+    return TransportError(endpoint().ToString(), r.what, "output stream ended mid-frame");
   }
   return OkStatus();
 }
@@ -312,21 +316,7 @@ Status Client::Attach(const std::string& id, bool tty, const LogSink& sink,
   r.on_headers = [&](int status) {
     if (IsSuccess(status) && on_attached) on_attached();
   };
-  LogStreamDecoder decoder(tty);
-  Status decoded;
-  r.on_data = [&](std::string_view data) {
-    decoded = decoder.Feed(data, sink);
-    return decoded.ok() && !decoder.stopped();
-  };
-  auto res = transport_->Do(r);
-  if (!res.ok()) return res.error();
-  if (!IsSuccess(res->status)) return HttpError(res->status, res->body, r.what);
-  if (!decoded.ok()) return decoded.error().WithContext(r.what);
-  if (decoder.stopped()) return OkStatus();
-  if (!decoder.AtFrameBoundary()) {
-    return TransportError(endpoint().ToString(), r.what, "attach stream ended mid-frame");
-  }
-  return OkStatus();
+  return ReadOutputStream(std::move(r), tty, sink);
 }
 
 Result<std::vector<ArchiveEntry>> Client::GetArchive(const std::string& id, const std::string& path,

@@ -18,6 +18,7 @@
 namespace vpe::docker {
 
 class Transport;
+struct HttpRequest;
 
 class Client : public Engine {
  public:
@@ -71,6 +72,8 @@ class Client : public Engine {
 
  private:
   Client(std::shared_ptr<Transport> transport, VersionInfo version, std::string api_version);
+  // Runs a logs or attach request, decoding its multiplexed (or TTY) stream into `sink`.
+  Status ReadOutputStream(HttpRequest r, bool tty, const LogSink& sink);
 
   std::shared_ptr<Transport> transport_;
   VersionInfo version_;
