@@ -51,7 +51,9 @@ if ctest --test-dir "$BUILD_DIR" -N -L '^e2e$' | grep -q "Total Tests: [1-9]"; t
 fi
 
 echo "=== fuzz ==="
-if [ -x "$ROOT/scripts/run-fuzz.sh" ]; then
+if [ ! -x "$ROOT/scripts/run-fuzz.sh" ]; then
+  total_fail=$((total_fail + 1)); failed_groups+=("fuzz(missing scripts/run-fuzz.sh)")
+else
   if "$ROOT/scripts/run-fuzz.sh" >"$LOGDIR/fuzz.log" 2>&1; then
     total_pass=$((total_pass + 1)); tail -n 3 "$LOGDIR/fuzz.log"
   else

@@ -477,6 +477,23 @@ TEST_F(VpedTest, RunsTaskAndReturnsResultJson) {
   EXPECT_LE(Millis(t->started_at()), Millis(t->finished_at()));
 }
 
+TEST_F(VpedTest, ResultOverTheCapOrNotJsonFailsWithAClearReason) {
+  // The shared vped runs with the default result cap of 1 MiB.
+  Task big = Submit(Python("import os\nopen(os.environ['VPE_RESULT'], 'w').write("
+                           "'[' + '1,' * (1024 * 1024) + '1]')\n"));
+  Task bad = Submit(Python("import os\nopen(os.environ['VPE_RESULT'], 'w').write('{oops')\n"));
+  auto b = WaitTerminal(stub(), big.id());
+  ASSERT_TRUE(b.ok()) << b.error().message;
+  EXPECT_EQ(b->state(), vpe::v1::FAILED) << Describe(*b);
+  EXPECT_EQ(b->exit_code(), 0);
+  EXPECT_NE(b->reason().find("over the cap of 1Mi"), std::string::npos) << b->reason();
+  EXPECT_TRUE(b->result_json().empty());
+  auto j = WaitTerminal(stub(), bad.id());
+  ASSERT_TRUE(j.ok()) << j.error().message;
+  EXPECT_EQ(j->state(), vpe::v1::FAILED) << Describe(*j);
+  EXPECT_NE(j->reason().find("not valid JSON"), std::string::npos) << j->reason();
+}
+
 TEST_F(VpedTest, ReportsNonZeroExitAsFailedWithExitCode) {
   Task submitted = Submit(Request({"sh", "-c", "echo failing >&2; exit 7"}));
   auto t = WaitTerminal(stub(), submitted.id());
