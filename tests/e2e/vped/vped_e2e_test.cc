@@ -26,6 +26,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -995,6 +996,84 @@ TEST_F(VpedTest, TaskContainerHasEveryHardeningDefault) {
   auto t = WaitTerminal(stub(), submitted.id(), seconds(30));
   ASSERT_TRUE(t.ok()) << t.error().message;
   EXPECT_EQ(t->state(), vpe::v1::CANCELLED);
+}
+
+TEST_F(VpedTest, BuildsAndListsEnvironmentsOverGrpc) {
+  vpe::v1::BuildEnvironmentRequest breq;
+  breq.set_name(kEnv);
+  auto ctx = Context(seconds(300));
+  auto reader = stub()->BuildEnvironment(ctx.get(), breq);
+  vpe::v1::BuildEvent ev;
+  std::optional<vpe::v1::Environment> done;
+  while (reader->Read(&ev)) {
+    if (ev.has_done()) done = ev.done();
+  }
+  grpc::Status s = reader->Finish();
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_TRUE(done.has_value());
+  EXPECT_EQ(done->name(), kEnv);
+  EXPECT_EQ(done->image().rfind("vpe-env/e2e:", 0), 0u) << done->image();
+  EXPECT_EQ(done->spec_hash().size(), 64u);
+  EXPECT_TRUE(done->built());
+
+  vpe::v1::ListEnvironmentsResponse list;
+  auto lctx = Context();
+  ASSERT_TRUE(stub()->ListEnvironments(lctx.get(), {}, &list).ok());
+  bool found = false;
+  for (const auto& e : list.environments()) {
+    if (e.name() != kEnv) continue;
+    found = true;
+    EXPECT_EQ(e.image(), done->image());
+    EXPECT_EQ(e.spec_hash(), done->spec_hash());
+    EXPECT_TRUE(e.built());
+  }
+  EXPECT_TRUE(found);
+
+  breq.set_name("no-such-env");
+  auto nctx = Context();
+  auto missing = stub()->BuildEnvironment(nctx.get(), breq);
+  while (missing->Read(&ev)) {
+  }
+  s = missing->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_NE(s.error_message().find("no-such-env"), std::string::npos) << s.error_message();
+}
+
+TEST_F(VpedTest, ListsTasksByLabelAcrossPages) {
+  const std::string run = std::to_string(getpid()) + "-" +
+                          std::to_string(steady_clock::now().time_since_epoch().count());
+  std::set<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    SubmitTaskRequest req = Request({"true"});
+    (*req.mutable_labels())["list-run"] = run;
+    ids.insert(Submit(req).id());
+  }
+  for (const auto& id : ids) ASSERT_TRUE(WaitTerminal(stub(), id).ok());
+
+  ListTasksRequest req;
+  (*req.mutable_labels())["list-run"] = run;
+  req.set_page_size(2);
+  req.add_states(vpe::v1::SUCCEEDED);
+  std::set<std::string> seen;
+  int pages = 0;
+  do {
+    ListTasksResponse resp;
+    auto ctx = Context();
+    grpc::Status s = stub()->ListTasks(ctx.get(), req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    for (const auto& t : resp.tasks()) EXPECT_TRUE(seen.insert(t.id()).second) << t.id();
+    req.set_page_token(resp.next_page_token());
+    ++pages;
+  } while (!req.page_token().empty() && pages < 10);
+  EXPECT_EQ(seen, ids);
+  EXPECT_EQ(pages, 2);
+
+  req.set_page_token("not-a-token");
+  ListTasksResponse resp;
+  auto ctx = Context();
+  grpc::Status s = stub()->ListTasks(ctx.get(), req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("page_token"), std::string::npos) << s.error_message();
 }
 
 TEST_F(VpedTest, MissingEnvironmentIsInvalidArgumentNamingTheField) {
