@@ -267,6 +267,12 @@ Result<Task> TaskRunner::Prepare(Task task) {
   docker::ContainerSpec cs =
       BuildContainerSpec(task, env, *ctx_.config, ctx_.executor_id, rt_->secrets);
   auto created = ctx_.engine->CreateContainer(cs);
+  if (!created.ok() && created.error().code == ErrorCode::kAlreadyExists) {
+    // A container of this task left by a vped that died between create and recording its id.
+    spdlog::info("event=stale_container_removed {} container={}", Tag(task), cs.name);
+    (void)ctx_.engine->RemoveContainer(cs.name, /*force=*/true, /*volumes=*/true);
+    created = ctx_.engine->CreateContainer(cs);
+  }
   if (!created.ok()) {
     if (ctx_.metrics) ctx_.metrics->EngineError();
     Fail(task, "creating the container: " + created.error().message);
