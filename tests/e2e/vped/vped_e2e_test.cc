@@ -1205,6 +1205,60 @@ TEST_F(VpedDedicatedTest, RequiresTheBearerTokenWhenConfigured) {
   std::remove(token_file.c_str());
 }
 
+TEST_F(VpedDedicatedTest, RestartLeavesRunningTaskRunningThenAdoptsAndFinishesIt) {
+  auto v = VpedProcess::Start({"--max-concurrent", "1", "--stop-grace", "1s"});
+  ASSERT_TRUE(v.ok()) << v.error().message;
+  std::unique_ptr<VpedProcess> vped = std::move(v).value();
+  auto stub = Executor::NewStub(vped->channel());
+
+  // One task running across the restart, one queued behind it (a single slot).
+  Task running = Submit(stub.get(), Python("import os, time\nprint('before', flush=True)\n"
+                                           "time.sleep(4)\nprint('after')\n"
+                                           "open(os.environ['VPE_RESULT'], 'w').write('{\"ok\": 1}')\n"));
+  auto r = WaitRunning(stub.get(), running.id());
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->state(), vpe::v1::RUNNING);
+  Task queued = Submit(stub.get(), Request({"true"}));
+
+  ASSERT_TRUE(vped->Restart().ok()) << vped->OutputTail();
+  // SIGTERM left the container running for the next vped.
+  stub = Executor::NewStub(vped->channel());
+  auto done = WaitTerminal(stub.get(), running.id(), seconds(60));
+  ASSERT_TRUE(done.ok()) << done.error().message;
+  EXPECT_EQ(done->state(), vpe::v1::SUCCEEDED) << Describe(*done);
+  EXPECT_EQ(done->result_json(), "{\"ok\": 1}");
+  auto q = WaitTerminal(stub.get(), queued.id(), seconds(60));
+  ASSERT_TRUE(q.ok()) << q.error().message;
+  EXPECT_EQ(q->state(), vpe::v1::SUCCEEDED) << Describe(*q);
+  EXPECT_NE(vped->Output().find("event=container_adopted task=" + running.id()), std::string::npos)
+      << vped->OutputTail();
+
+  // States were never repeated or skipped across the restart.
+  WatchTaskRequest wreq;
+  wreq.set_id(running.id());
+  wreq.set_logs(true);
+  auto w = Watch(stub.get(), wreq, seconds(10));
+  ASSERT_TRUE(w.status.ok()) << w.status.error_message();
+  std::vector<std::string> states;
+  int64_t last = 0;
+  for (const auto& e : w.events) {
+    if (!e.has_state()) continue;
+    EXPECT_EQ(e.seq(), last + 1);
+    last = e.seq();
+    states.push_back(TaskState_Name(e.state().state()));
+  }
+  EXPECT_EQ(states, (std::vector<std::string>{"QUEUED", "PREPARING", "RUNNING", "SUCCEEDED"}));
+  EXPECT_NE(LogData(w.events).find("before\n"), std::string::npos);
+  EXPECT_NE(LogData(w.events).find("after\n"), std::string::npos);
+
+  CheckLeftovers(stub.get(), vped->executor_id());
+  auto code = vped->Stop();
+  EXPECT_TRUE(code.ok() && *code == 0);
+  std::string listing;
+  EXPECT_EQ(RemoveAllContainers(engine_.get(), vped->executor_id(), &listing), 0) << listing;
+  if (HasFailure()) std::printf("[ e2e ] vped output:\n%s\n", vped->OutputTail(60).c_str());
+}
+
 TEST_F(VpedDedicatedTest, FullQueueIsResourceExhausted) {
   auto v =
       VpedProcess::Start({"--max-concurrent", "1", "--queue-limit", "1", "--stop-grace", "1s"});

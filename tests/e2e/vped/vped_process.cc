@@ -170,22 +170,31 @@ Result<std::unique_ptr<VpedProcess>> VpedProcess::Start(
       {"--listen", "127.0.0.1:0"},    {"--http-listen", "127.0.0.1:0"},
       {"--docker-host", docker_host}, {"--state-dir", p->state_dir_},
       {"--specs-dir", SpecsDir()},    {"--executor-id", p->executor_id_}};
-  std::vector<std::string> argv = {VpedPath()};
-  for (const auto& [flag, value] : flags) argv.insert(argv.end(), {flag, value});
-  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-  auto pid = Spawn(argv, p->log_path_);
+  p->argv_ = {VpedPath()};
+  for (const auto& [flag, value] : flags) p->argv_.insert(p->argv_.end(), {flag, value});
+  p->argv_.insert(p->argv_.end(), extra_args.begin(), extra_args.end());
+  if (Status s = p->Launch(); !s.ok()) return s.error();
+  return p;
+}
+
+Status VpedProcess::Launch() {
+  const size_t before = Output().size();  // the log is appended to across restarts
+  auto pid = Spawn(argv_, log_path_);
   if (!pid.ok()) return pid.error();
-  p->pid_ = *pid;
+  pid_ = *pid;
+  port_ = 0;
+  http_port_ = 0;
 
   auto deadline = steady_clock::now() + std::chrono::seconds(60);
-  while (p->port_ == 0 || p->http_port_ == 0) {
-    std::string out = p->Output();
-    p->port_ = FindPort(out, "vped: listening on ");
-    p->http_port_ = FindPort(out, "vped: http on ");
-    if (p->port_ != 0 && p->http_port_ != 0) break;
+  while (port_ == 0 || http_port_ == 0) {
+    std::string all = Output();
+    std::string out = all.size() > before ? all.substr(before) : std::string();
+    port_ = FindPort(out, "vped: listening on ");
+    http_port_ = FindPort(out, "vped: http on ");
+    if (port_ != 0 && http_port_ != 0) break;
     int status = 0;
-    if (waitpid(p->pid_, &status, WNOHANG) == p->pid_) {
-      p->pid_ = -1;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
       return Error(ErrorCode::kInternal, "vped exited with code " +
                                              std::to_string(ExitCodeOf(status)) +
                                              " during start-up; its output:\n" + out);
@@ -197,12 +206,21 @@ Result<std::unique_ptr<VpedProcess>> VpedProcess::Start(
     }
     std::this_thread::sleep_for(milliseconds(25));
   }
-  p->channel_ = grpc::CreateChannel(p->address(), grpc::InsecureChannelCredentials());
-  if (!p->channel_->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
-    return Error(ErrorCode::kUnavailable, "no gRPC connection to vped at " + p->address() +
-                                              " within 10 s; output:\n" + p->Output());
+  channel_ = grpc::CreateChannel(address(), grpc::InsecureChannelCredentials());
+  if (!channel_->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
+    return Error(ErrorCode::kUnavailable, "no gRPC connection to vped at " + address() +
+                                              " within 10 s; output:\n" + Output());
   }
-  return p;
+  return OkStatus();
+}
+
+Status VpedProcess::Restart() {
+  auto code = Stop();
+  if (!code.ok()) return code.error();
+  if (*code != 0) {
+    return Error(ErrorCode::kInternal, "vped exited with " + std::to_string(*code) + " on SIGTERM");
+  }
+  return Launch();
 }
 
 VpedProcess::~VpedProcess() {

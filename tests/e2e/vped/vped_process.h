@@ -63,6 +63,10 @@ class VpedProcess {
   // when vped had to be killed or died of a signal.
   Result<int> Stop(std::chrono::milliseconds timeout = std::chrono::seconds(20));
 
+  // Stops vped with SIGTERM (checking a clean exit) and starts it again on the same state dir,
+  // executor id and flags, as an operator's restart would; new ports are read back.
+  Status Restart();
+
   bool running() const { return pid_ > 0; }
   pid_t pid() const { return pid_; }
   int port() const { return port_; }
@@ -80,6 +84,8 @@ class VpedProcess {
 
  private:
   VpedProcess() = default;
+  // Spawns vped with argv_ and waits for both ports in the output written after the spawn.
+  Status Launch();
 
   pid_t pid_ = -1;
   int port_ = 0;
@@ -89,6 +95,7 @@ class VpedProcess {
   std::string state_dir_;
   std::string log_path_;
   std::shared_ptr<grpc::Channel> channel_;
+  std::vector<std::string> argv_;
 };
 
 }  // namespace vpe::e2e
