@@ -173,7 +173,7 @@ grpc::Status ExecutorService::ListTasks(grpc::ServerContext* ctx,
                                         const vpe::v1::ListTasksRequest* req,
                                         vpe::v1::ListTasksResponse* resp) {
   if (auto s = Authorize(ctx); !s.ok()) return s;
-  TaskQuery q;
+  ListQuery q;
   for (int i = 0; i < req->states_size(); ++i) {
     auto s = FromProtoState(req->states(i));
     if (!s) {

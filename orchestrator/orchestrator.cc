@@ -206,11 +206,7 @@ void Orchestrator::DispatchLoop() {
 
 void Orchestrator::RunTask(std::shared_ptr<TaskRuntime> rt) {
   RunnerContext ctx;
-  ctx.engine = deps_.engine;
-  ctx.store = deps_.store;
-  ctx.catalog = deps_.catalog;
-  ctx.images = deps_.images;
-  ctx.metrics = deps_.metrics;
+  ctx.services = deps_;
   ctx.config = &config_;
   ctx.executor_id = executor_id_;
   ctx.logs_dir = config_.state_dir + "/logs";
@@ -284,16 +280,8 @@ Result<Task> Orchestrator::Get(const std::string& id) {
   return deps_.store->GetTask(id);
 }
 
-Result<TaskPage> Orchestrator::List(const TaskQuery& q) {
-  ListQuery lq;
-  lq.states = q.states;
-  lq.environment = q.environment;
-  lq.labels = q.labels;
-  lq.page_size = q.page_size;
-  lq.page_token = q.page_token;
-  auto r = deps_.store->ListTasks(lq);
-  if (!r.ok()) return r.error();
-  return TaskPage{std::move(r->tasks), std::move(r->next_page_token)};
+Result<ListResult> Orchestrator::List(const ListQuery& query) {
+  return deps_.store->ListTasks(query);
 }
 
 Result<Task> Orchestrator::Cancel(const std::string& id, const std::string& reason_in) {

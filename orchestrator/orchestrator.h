@@ -21,6 +21,8 @@
 #include "orchestrator/config.h"
 #include "orchestrator/log_store.h"
 #include "orchestrator/metrics.h"
+#include "orchestrator/services.h"
+#include "orchestrator/store.h"
 #include "orchestrator/task.h"
 
 namespace vpe::envspec {
@@ -34,7 +36,6 @@ class Scheduler;
 class EnvCatalog;
 class ImageManager;
 class TaskRuntime;
-struct ListQuery;
 
 struct SubmitRequest {
   Task task;  // id, state and times are assigned by Submit
@@ -46,20 +47,6 @@ struct SubmitResult {
   bool created = false;  // false: an existing task with the same task_key
 };
 
-struct TaskPage {
-  std::vector<Task> tasks;
-  std::string next_page_token;
-};
-
-struct TaskQuery {
-  std::vector<TaskState> states;
-  std::string environment;
-  std::map<std::string, std::string> labels;
-  int page_size = 0;
-  std::string page_token;
-};
-
-// One item of a watch: a durable state change, or a chunk of log.
 struct WatchItem {
   bool is_log = false;
   TaskEvent event;  // !is_log
@@ -82,13 +69,7 @@ struct EnvironmentInfo {
 
 class Orchestrator {
  public:
-  struct Deps {
-    docker::Engine* engine = nullptr;
-    Store* store = nullptr;
-    EnvCatalog* catalog = nullptr;
-    ImageManager* images = nullptr;
-    Metrics* metrics = nullptr;
-  };
+  using Deps = Services;
   Orchestrator(Deps deps, Config config);
   ~Orchestrator();
 
@@ -100,7 +81,7 @@ class Orchestrator {
 
   Result<SubmitResult> Submit(SubmitRequest request);
   Result<Task> Get(const std::string& id);
-  Result<TaskPage> List(const TaskQuery& query);
+  Result<ListResult> List(const ListQuery& query);
   Result<Task> Cancel(const std::string& id, const std::string& reason);
   // Delivers state events after `after_seq` and (with `logs`) log data from `log_offset`, in
   // order, until the terminal state has been delivered and the log drained. `sink` returning

@@ -172,7 +172,7 @@ Status TaskRunner::Finish(const Task& task, TaskState state, const std::string& 
     if (IsTerminal(state)) (void)rt_->log->Sync();
     f.log_bytes = rt_->log->total_bytes();
   }
-  auto ev = ctx_.store->Transition(task.id, state, reason, f);
+  auto ev = ctx_.services.store->Transition(task.id, state, reason, f);
   if (!ev.ok()) {
     spdlog::error("event=transition_failed {} to={} error=\"{}\"", Tag(task), TaskStateName(state),
                   ev.error().message);
@@ -181,12 +181,12 @@ Status TaskRunner::Finish(const Task& task, TaskState state, const std::string& 
   spdlog::info("event=task_state {} state={} seq={} exit_code={} reason=\"{}\"", Tag(task),
                TaskStateName(state), ev->seq,
                fields.exit_code ? std::to_string(*fields.exit_code) : "-", reason);
-  if (IsTerminal(state) && ctx_.metrics) {
+  if (IsTerminal(state) && ctx_.services.metrics) {
     double seconds = 0;
     if (task.started_at) {
       seconds = std::chrono::duration<double>(Clock::now() - *task.started_at).count();
     }
-    ctx_.metrics->TaskFinished(TaskStateName(state), seconds);
+    ctx_.services.metrics->TaskFinished(TaskStateName(state), seconds);
   }
   rt_->Bump();
   return OkStatus();
@@ -197,7 +197,7 @@ void TaskRunner::Fail(const Task& task, const std::string& reason) {
 }
 
 void TaskRunner::Run() {
-  auto loaded = ctx_.store->GetTask(rt_->id);
+  auto loaded = ctx_.services.store->GetTask(rt_->id);
   if (!loaded.ok()) {
     spdlog::error("event=runner_load_failed task={} error=\"{}\"", rt_->id,
                   loaded.error().message);
@@ -233,12 +233,12 @@ void TaskRunner::Run() {
 // PREPARING -> RUNNING: image, policy, create, wait, start.
 Result<Task> TaskRunner::Prepare(Task task) {
   std::string cancel_reason;
-  auto spec = ctx_.catalog->Get(task.environment);
+  auto spec = ctx_.services.catalog->Get(task.environment);
   if (!spec.ok()) {
     Fail(task, spec.error().message);
     return spec.error();
   }
-  auto ensured = ctx_.images->Ensure(**spec, [&](const BuildEvent& ev) {
+  auto ensured = ctx_.services.images->Ensure(**spec, [&](const BuildEvent& ev) {
     spdlog::debug("event=build_progress {} step={}/{} text=\"{}\"", Tag(task), ev.step,
                   ev.total_steps, ev.text);
   });
@@ -266,20 +266,20 @@ Result<Task> TaskRunner::Prepare(Task task) {
   }
   docker::ContainerSpec cs =
       BuildContainerSpec(task, env, *ctx_.config, ctx_.executor_id, rt_->secrets);
-  auto created = ctx_.engine->CreateContainer(cs);
+  auto created = ctx_.services.engine->CreateContainer(cs);
   if (!created.ok() && created.error().code == ErrorCode::kAlreadyExists) {
     // A container of this task left by a vped that died between create and recording its id.
     spdlog::info("event=stale_container_removed {} container={}", Tag(task), cs.name);
-    (void)ctx_.engine->RemoveContainer(cs.name, /*force=*/true, /*volumes=*/true);
-    created = ctx_.engine->CreateContainer(cs);
+    (void)ctx_.services.engine->RemoveContainer(cs.name, /*force=*/true, /*volumes=*/true);
+    created = ctx_.services.engine->CreateContainer(cs);
   }
   if (!created.ok()) {
-    if (ctx_.metrics) ctx_.metrics->EngineError();
+    if (ctx_.services.metrics) ctx_.services.metrics->EngineError();
     Fail(task, "creating the container: " + created.error().message);
     return created.error();
   }
   const std::string cid = created->id;
-  ContainerGuard guard(ctx_.engine, cid, task.id);
+  ContainerGuard guard(ctx_.services.engine, cid, task.id);
   spdlog::info("event=container_created {} container={} image={}", Tag(task), cid.substr(0, 12),
                env.image);
   if (!created->warnings.empty()) {
@@ -292,7 +292,7 @@ Result<Task> TaskRunner::Prepare(Task task) {
   TaskUpdate ids;
   ids.container_id = cid;
   ids.image = env.image;
-  if (Status s = ctx_.store->UpdateTask(task.id, ids); !s.ok()) {
+  if (Status s = ctx_.services.store->UpdateTask(task.id, ids); !s.ok()) {
     guard.Remove();
     Fail(task, "recording the container id: " + s.error().message);
     return s.error();
@@ -301,7 +301,7 @@ Result<Task> TaskRunner::Prepare(Task task) {
   task.image = env.image;
 
   // The wait is registered before start so that even an instant exit is seen.
-  auto wait = ctx_.engine->Wait(cid, docker::WaitCondition::kNextExit);
+  auto wait = ctx_.services.engine->Wait(cid, docker::WaitCondition::kNextExit);
   if (!wait.ok()) {
     guard.Remove();
     Fail(task, "registering the container wait: " + wait.error().message);
@@ -313,16 +313,16 @@ Result<Task> TaskRunner::Prepare(Task task) {
     (void)Finish(task, TaskState::kCancelled, cancel_reason, TaskUpdate{});
     return Error(ErrorCode::kCancelled, cancel_reason);
   }
-  auto output = std::make_unique<OutputFollower>(ctx_.engine, cid, rt_, Tag(task));
+  auto output = std::make_unique<OutputFollower>(ctx_.services.engine, cid, rt_, Tag(task));
   bool attached = output->AttachBeforeStart();
   if (!attached) {
     spdlog::warn("event=attach_failed {} container={} fallback=logs", Tag(task), cid.substr(0, 12));
   }
-  if (Status s = ctx_.engine->StartContainer(cid); !s.ok()) {
+  if (Status s = ctx_.services.engine->StartContainer(cid); !s.ok()) {
     (*wait)->Cancel();
     rt_->streams->Cancel();
     output.reset();
-    if (ctx_.metrics) ctx_.metrics->EngineError();
+    if (ctx_.services.metrics) ctx_.services.metrics->EngineError();
     guard.Remove();
     Fail(task, "starting the container: " + s.error().message);
     return s.error();
@@ -344,7 +344,7 @@ Result<Task> TaskRunner::Prepare(Task task) {
 
 // A container left by a previous vped: collect it if it exited, follow it if it runs.
 void TaskRunner::Adopt(Task task) {
-  auto info = ctx_.engine->InspectContainer(task.container_id);
+  auto info = ctx_.services.engine->InspectContainer(task.container_id);
   if (!info.ok() && info.error().code == ErrorCode::kNotFound) {
     if (task.state == TaskState::kRunning) {
       (void)Finish(task, TaskState::kLost,
@@ -365,7 +365,7 @@ void TaskRunner::Adopt(Task task) {
   spdlog::info("event=container_adopted {} container={} status={}", Tag(task),
                task.container_id.substr(0, 12), info->state.status);
   if (task.state == TaskState::kPreparing && info->state.status == "created") {
-    (void)ctx_.engine->RemoveContainer(task.container_id, true, true);
+    (void)ctx_.services.engine->RemoveContainer(task.container_id, true, true);
     task.container_id.clear();
     (void)Prepare(task);
     return;
@@ -377,14 +377,14 @@ void TaskRunner::Adopt(Task task) {
     if (!Finish(task, TaskState::kRunning, "adopted after restart", started).ok()) return;
     task.state = TaskState::kRunning;
   }
-  auto wait = ctx_.engine->Wait(task.container_id, docker::WaitCondition::kNotRunning);
+  auto wait = ctx_.services.engine->Wait(task.container_id, docker::WaitCondition::kNotRunning);
   if (!wait.ok()) {
     Fail(task, "registering the container wait: " + wait.error().message);
-    (void)ctx_.engine->RemoveContainer(task.container_id, true, true);
+    (void)ctx_.services.engine->RemoveContainer(task.container_id, true, true);
     return;
   }
   // Output written while no vped was watching stays in the engine's log only.
-  auto output = std::make_unique<OutputFollower>(ctx_.engine, task.container_id, rt_, Tag(task));
+  auto output = std::make_unique<OutputFollower>(ctx_.services.engine, task.container_id, rt_, Tag(task));
   output->FollowLogs(std::chrono::duration_cast<std::chrono::seconds>(
                          Clock::now().time_since_epoch())
                          .count());
@@ -394,10 +394,10 @@ void TaskRunner::Adopt(Task task) {
 void TaskRunner::Supervise(Task task, std::unique_ptr<docker::PendingWait> wait,
                            std::unique_ptr<OutputFollower> output) {
   const std::string cid = task.container_id;
-  ContainerGuard guard(ctx_.engine, cid, task.id);
+  ContainerGuard guard(ctx_.services.engine, cid, task.id);
   const Config& cfg = *ctx_.config;
 
-  const envspec::Spec* spec = ctx_.catalog->Find(task.environment);
+  const envspec::Spec* spec = ctx_.services.catalog->Find(task.environment);
   milliseconds timeout = task.timeout.count() > 0 ? task.timeout
                          : spec                   ? spec->resources.timeout
                                                   : cfg.default_timeout;
@@ -418,14 +418,14 @@ void TaskRunner::Supervise(Task task, std::unique_ptr<docker::PendingWait> wait,
       if (wait_result.ok() || wait_result.error().code != ErrorCode::kUnavailable) break;
       spdlog::warn("event=engine_unavailable {} container={} error=\"{}\"", Tag(task),
                    cid.substr(0, 12), wait_result.error().message);
-      if (ctx_.metrics) ctx_.metrics->EngineError();
+      if (ctx_.services.metrics) ctx_.services.metrics->EngineError();
       int backoff_ms = 200;
-      while (!Detached() && !ctx_.engine->Ping().ok()) {
+      while (!Detached() && !ctx_.services.engine->Ping().ok()) {
         std::this_thread::sleep_for(milliseconds(backoff_ms));
         backoff_ms = std::min(backoff_ms * 2, 5000);
       }
       if (Detached()) break;
-      auto again = ctx_.engine->Wait(cid, docker::WaitCondition::kNotRunning);
+      auto again = ctx_.services.engine->Wait(cid, docker::WaitCondition::kNotRunning);
       if (!again.ok()) {
         wait_result = again.error();
         break;
@@ -466,14 +466,14 @@ void TaskRunner::Supervise(Task task, std::unique_ptr<docker::PendingWait> wait,
     spdlog::info("event=container_stopping {} container={} why={} grace_s={}", Tag(task),
                  cid.substr(0, 12), outcome == Outcome::kTimedOut ? "timeout" : "cancel",
                  grace_s);
-    Status s = ctx_.engine->StopContainer(cid, grace_s);
+    Status s = ctx_.services.engine->StopContainer(cid, grace_s);
     if (!s.ok()) {
-      (void)ctx_.engine->KillContainer(cid, "SIGKILL");
+      (void)ctx_.services.engine->KillContainer(cid, "SIGKILL");
     }
     std::unique_lock<std::mutex> lock(rt_->mu);
     if (!rt_->cv.wait_for(lock, std::chrono::seconds(5), [&] { return rt_->exited; })) {
       lock.unlock();
-      (void)ctx_.engine->KillContainer(cid, "SIGKILL");
+      (void)ctx_.services.engine->KillContainer(cid, "SIGKILL");
     }
   }
   wait_thread.join();
@@ -483,7 +483,7 @@ void TaskRunner::Supervise(Task task, std::unique_ptr<docker::PendingWait> wait,
   output->Join();
 
   TaskUpdate fields;
-  auto info = ctx_.engine->InspectContainer(cid);
+  auto info = ctx_.services.engine->InspectContainer(cid);
   if (info.ok()) {
     fields.exit_code = info->state.exit_code;
     fields.oom_killed = info->state.oom_killed;
@@ -492,7 +492,7 @@ void TaskRunner::Supervise(Task task, std::unique_ptr<docker::PendingWait> wait,
   }
   std::string result_error;
   if (outcome == Outcome::kExited) {
-    auto files = ctx_.engine->GetArchive(cid, kResultPath, cfg.result_cap_bytes);
+    auto files = ctx_.services.engine->GetArchive(cid, kResultPath, cfg.result_cap_bytes);
     if (files.ok()) {
       for (const auto& e : *files) {
         if (e.is_dir) continue;

@@ -13,6 +13,7 @@
 #include "docker_api/engine.h"
 #include "orchestrator/config.h"
 #include "orchestrator/metrics.h"
+#include "orchestrator/services.h"
 #include "orchestrator/task.h"
 #include "orchestrator/task_runtime.h"
 
@@ -24,11 +25,7 @@ class EnvCatalog;
 class ImageManager;
 
 struct RunnerContext {
-  docker::Engine* engine = nullptr;
-  Store* store = nullptr;
-  EnvCatalog* catalog = nullptr;
-  ImageManager* images = nullptr;
-  Metrics* metrics = nullptr;
+  Services services;
   const Config* config = nullptr;
   std::string executor_id;
   std::string logs_dir;
