@@ -1140,6 +1140,47 @@ TEST_F(VpedTest, GrpcHealthServiceReportsServing) {
   EXPECT_EQ(bytes, std::string("\x08\x01", 2));
 }
 
+TEST_F(VpedTest, ServerReflectionListsTheExecutorService) {
+  // grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo is a bidi stream; one request
+  // ServerReflectionRequest{list_services: ""} (field 7, empty string), hand-encoded.
+  grpc::GenericStub generic(vped_->channel());
+  grpc::CompletionQueue cq;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + seconds(10));
+  auto call = generic.PrepareCall(
+      &ctx, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
+  auto step = [&cq](intptr_t tag) {
+    void* got = nullptr;
+    bool ok = false;
+    return cq.Next(&got, &ok) && ok && reinterpret_cast<intptr_t>(got) == tag;
+  };
+  call->StartCall(reinterpret_cast<void*>(1));
+  ASSERT_TRUE(step(1));
+  grpc::Slice req_slice(std::string("\x3a\x00", 2));
+  grpc::ByteBuffer request(&req_slice, 1);
+  call->Write(request, reinterpret_cast<void*>(2));
+  ASSERT_TRUE(step(2));
+  grpc::ByteBuffer response;
+  call->Read(&response, reinterpret_cast<void*>(3));
+  ASSERT_TRUE(step(3));
+  call->WritesDone(reinterpret_cast<void*>(4));
+  ASSERT_TRUE(step(4));
+  grpc::Status status;
+  call->Finish(&status, reinterpret_cast<void*>(5));
+  ASSERT_TRUE(step(5));
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  grpc::Slice slice;
+  ASSERT_TRUE(response.DumpToSingleSlice(&slice).ok());
+  std::string bytes(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  EXPECT_NE(bytes.find("vpe.v1.Executor"), std::string::npos);
+  EXPECT_NE(bytes.find("grpc.health.v1.Health"), std::string::npos);
+  cq.Shutdown();
+  void* tag = nullptr;
+  bool ok = false;
+  while (cq.Next(&tag, &ok)) {
+  }
+}
+
 TEST_F(VpedTest, HttpServesHealthzAndPrometheusMetrics) {
   // At least one finished task, so the duration histogram has a sample.
   Task done = Submit(Request({"true"}));
