@@ -48,17 +48,28 @@ struct Error {
 
 inline const char* ErrorCodeName(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kInvalidArgument: return "invalid argument";
-    case ErrorCode::kNotFound: return "not found";
-    case ErrorCode::kAlreadyExists: return "already exists";
-    case ErrorCode::kFailedPrecondition: return "failed precondition";
-    case ErrorCode::kResourceExhausted: return "resource exhausted";
-    case ErrorCode::kUnavailable: return "unavailable";
-    case ErrorCode::kDeadlineExceeded: return "deadline exceeded";
-    case ErrorCode::kCancelled: return "cancelled";
-    case ErrorCode::kPermissionDenied: return "permission denied";
-    case ErrorCode::kEngine: return "engine error";
-    case ErrorCode::kInternal: return "internal";
+    case ErrorCode::kInvalidArgument:
+      return "invalid argument";
+    case ErrorCode::kNotFound:
+      return "not found";
+    case ErrorCode::kAlreadyExists:
+      return "already exists";
+    case ErrorCode::kFailedPrecondition:
+      return "failed precondition";
+    case ErrorCode::kResourceExhausted:
+      return "resource exhausted";
+    case ErrorCode::kUnavailable:
+      return "unavailable";
+    case ErrorCode::kDeadlineExceeded:
+      return "deadline exceeded";
+    case ErrorCode::kCancelled:
+      return "cancelled";
+    case ErrorCode::kPermissionDenied:
+      return "permission denied";
+    case ErrorCode::kEngine:
+      return "engine error";
+    case ErrorCode::kInternal:
+      return "internal";
   }
   return "unknown";
 }
@@ -66,8 +77,8 @@ inline const char* ErrorCodeName(ErrorCode code) {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}          // NOLINT(google-explicit-constructor)
-  Result(Error error) : v_(std::move(error)) {}      // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
+  Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
@@ -104,8 +115,8 @@ inline Status OkStatus() { return Status(); }
 }  // namespace vpe
 
 // Returns the error of `expr` (a Result) from the enclosing function, with optional context.
-#define VPE_RETURN_IF_ERROR(expr)                 \
-  do {                                            \
-    auto vpe_status_ = (expr);                    \
+#define VPE_RETURN_IF_ERROR(expr)                      \
+  do {                                                 \
+    auto vpe_status_ = (expr);                         \
     if (!vpe_status_.ok()) return vpe_status_.error(); \
   } while (0)

@@ -44,8 +44,8 @@ Result<std::string> WriteTar(const std::vector<TarEntry>& entries) {
     archive_entry_set_uid(entry.get(), 0);
     archive_entry_set_gid(entry.get(), 0);
     if (archive_write_header(a.get(), entry.get()) != ARCHIVE_OK) {
-      return Error(ErrorCode::kInternal, "tar: cannot write header for " + e.path + ": " +
-                                             archive_error_string(a.get()));
+      return Error(ErrorCode::kInternal,
+                   "tar: cannot write header for " + e.path + ": " + archive_error_string(a.get()));
     }
     if (!e.is_dir && !e.content.empty()) {
       la_ssize_t n = archive_write_data(a.get(), e.content.data(), e.content.size());
@@ -85,16 +85,16 @@ Result<std::vector<TarEntry>> ReadTar(const std::string& tar, int64_t max_bytes)
     e.is_dir = archive_entry_filetype(entry) == AE_IFDIR;
     int64_t size = archive_entry_size(entry);
     if (total + size > max_bytes) {
-      return Error(ErrorCode::kResourceExhausted,
-                   "tar: " + e.path + " is " + std::to_string(size) + " bytes, over the limit of " +
-                       std::to_string(max_bytes) + " bytes");
+      return Error(ErrorCode::kResourceExhausted, "tar: " + e.path + " is " + std::to_string(size) +
+                                                      " bytes, over the limit of " +
+                                                      std::to_string(max_bytes) + " bytes");
     }
     if (!e.is_dir && size > 0) {
       e.content.resize(static_cast<size_t>(size));
       la_ssize_t n = archive_read_data(a.get(), e.content.data(), e.content.size());
       if (n < 0) {
-        return Error(ErrorCode::kInvalidArgument, "tar: cannot read " + e.path + ": " +
-                                                      archive_error_string(a.get()));
+        return Error(ErrorCode::kInvalidArgument,
+                     "tar: cannot read " + e.path + ": " + archive_error_string(a.get()));
       }
       e.content.resize(static_cast<size_t>(n));
     }

@@ -19,12 +19,11 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/result.h"
 
@@ -109,7 +108,7 @@ struct ContainerState {
   int64_t exit_code = 0;
   int64_t pid = 0;
   std::string error;
-  std::string started_at;   // RFC 3339, "0001-01-01T00:00:00Z" when never started
+  std::string started_at;  // RFC 3339, "0001-01-01T00:00:00Z" when never started
   std::string finished_at;
 };
 
@@ -250,8 +249,7 @@ class Engine {
   virtual Status StopContainer(const std::string& id, int timeout_seconds) = 0;
   virtual Status KillContainer(const std::string& id, const std::string& signal = "SIGKILL") = 0;
   // 404 and "removal already in progress" count as success.
-  virtual Status RemoveContainer(const std::string& id, bool force = true,
-                                 bool volumes = true) = 0;
+  virtual Status RemoveContainer(const std::string& id, bool force = true, bool volumes = true) = 0;
   virtual Result<ContainerInfo> InspectContainer(const std::string& id) = 0;
   virtual Result<std::vector<ContainerSummary>> ListContainers(bool all,
                                                                const Filters& filters) = 0;

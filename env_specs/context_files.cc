@@ -132,8 +132,8 @@ std::string CollectContextFiles(const std::string& base_dir, const std::string& 
   if (shown == ".") is_dir = true;
   std::vector<ContextFile> entries;
   Collector collector(root, total_bytes, &entries);
-  std::string problem =
-      is_dir ? collector.Add(root / shown, ctx, shown) : collector.Add(root / shown, ctx + "/" + name, shown);
+  std::string problem = is_dir ? collector.Add(root / shown, ctx, shown)
+                               : collector.Add(root / shown, ctx + "/" + name, shown);
   if (!problem.empty()) return problem;
   std::sort(entries.begin(), entries.end(),
             [](const ContextFile& a, const ContextFile& b) { return a.path < b.path; });

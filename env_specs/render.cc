@@ -1,9 +1,9 @@
 #include "env_specs/render.h"
 
+#include <yaml-cpp/yaml.h>
+
 #include <sstream>
 #include <vector>
-
-#include <yaml-cpp/yaml.h>
 
 #include "common/tar.h"
 

@@ -11,9 +11,9 @@
 namespace vpe::envspec {
 
 struct BuildContext {
-  std::string tag;         // ImageTag(spec)
-  std::string dockerfile;  // also the "Dockerfile" entry of `tar`
-  std::string tar;         // the whole context
+  std::string tag;                            // ImageTag(spec)
+  std::string dockerfile;                     // also the "Dockerfile" entry of `tar`
+  std::string tar;                            // the whole context
   std::map<std::string, std::string> labels;  // io.vpe.* labels to set on the image
 };
 

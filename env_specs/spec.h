@@ -9,10 +9,9 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/result.h"
 
@@ -40,9 +39,9 @@ inline constexpr const char* kLabelBuilderVersion = "io.vpe.builder-version";
 inline constexpr const char* kLabelSpec = "io.vpe.spec";
 
 struct Resources {
-  int64_t memory_bytes = 512LL << 20;                     // memory == memory+swap
-  double cpus = 1.0;                                      // NanoCpus = cpus * 1e9
-  int64_t pids = 256;                                     // PidsLimit
+  int64_t memory_bytes = 512LL << 20;                            // memory == memory+swap
+  double cpus = 1.0;                                             // NanoCpus = cpus * 1e9
+  int64_t pids = 256;                                            // PidsLimit
   std::chrono::milliseconds timeout = std::chrono::minutes(30);  // per task
 };
 
@@ -57,7 +56,7 @@ struct FileCopy {
 struct ContextFile {
   std::string path;  // context-relative, e.g. "files/0/extract.py"; directories end without '/'
   bool is_dir = false;
-  int mode = 0644;   // permission bits as found on disk
+  int mode = 0644;  // permission bits as found on disk
   std::string content;
 };
 
@@ -89,8 +88,8 @@ struct Spec {
   std::string network;
   CondaEnv conda;  // kind == kConda only
 
-  std::string source_path;  // the file it was read from (as given)
-  std::string base_dir;     // `files` sources resolve here and must stay inside it
+  std::string source_path;                 // the file it was read from (as given)
+  std::string base_dir;                    // `files` sources resolve here and must stay inside it
   std::vector<ContextFile> context_files;  // resolved `files`, in spec order, then path order
   std::string hash;  // full sha256 hex over the normalised spec, context files, builder version
 };

@@ -38,11 +38,16 @@ struct SpecFailure {
 
 const char* KindName(const YAML::Node& n) {
   switch (n.Type()) {
-    case YAML::NodeType::Null: return "null";
-    case YAML::NodeType::Scalar: return "a string";
-    case YAML::NodeType::Sequence: return "a sequence";
-    case YAML::NodeType::Map: return "a mapping";
-    case YAML::NodeType::Undefined: return "nothing";
+    case YAML::NodeType::Null:
+      return "null";
+    case YAML::NodeType::Scalar:
+      return "a string";
+    case YAML::NodeType::Sequence:
+      return "a sequence";
+    case YAML::NodeType::Map:
+      return "a mapping";
+    case YAML::NodeType::Undefined:
+      return "nothing";
   }
   return "something else";
 }
@@ -190,8 +195,8 @@ std::string PreScan(const std::string& raw, int* line, int* col) {
         continue;
       }
       if (c == ' ' || c == '\t' || c == '\r') continue;
-      bool space_after = k + 1 >= l.size() || l[k + 1] == ' ' || l[k + 1] == '\t' ||
-                         l[k + 1] == '\r';
+      bool space_after =
+          k + 1 >= l.size() || l[k + 1] == ' ' || l[k + 1] == '\t' || l[k + 1] == '\r';
       if (c == '#' && (k == 0 || l[k - 1] == ' ' || l[k - 1] == '\t')) break;  // comment
       content_seen = true;
       if (after_node) {
@@ -209,7 +214,8 @@ std::string PreScan(const std::string& raw, int* line, int* col) {
           return "invalid YAML: unexpected ',' (quote a value that starts with a comma)";
         }
         if (c == '&' || c == '!') {  // anchor or tag: the node starts after it
-          while (k + 1 < l.size() && std::string(" \t\r,[]{}").find(l[k + 1]) == std::string::npos) {
+          while (k + 1 < l.size() &&
+                 std::string(" \t\r,[]{}").find(l[k + 1]) == std::string::npos) {
             ++k;
           }
           continue;
@@ -258,8 +264,7 @@ class Parser {
 
   Spec Parse(const std::string& text) {
     if (text.size() > kMaxSpecBytes) {
-      Fail(file_ + ": the spec is larger than " + std::to_string(kMaxSpecBytes / 1024) +
-           " KiB");
+      Fail(file_ + ": the spec is larger than " + std::to_string(kMaxSpecBytes / 1024) + " KiB");
     }
     if (FlowDepth(text) > kMaxFlowDepth) {
       Fail(file_ + ": nesting deeper than " + std::to_string(kMaxFlowDepth) + " levels");
@@ -274,8 +279,8 @@ class Parser {
     try {
       docs = YAML::LoadAll(text);
     } catch (const YAML::Exception& e) {
-      Fail(file_ + ":" + std::to_string(e.mark.line + 1) + ":" +
-           std::to_string(e.mark.column + 1) + ": invalid YAML: " + e.msg);
+      Fail(file_ + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
+           ": invalid YAML: " + e.msg);
     }
     if (docs.size() > 1) {
       FailAt(docs[1], "", "expected one YAML document, got " + std::to_string(docs.size()));
@@ -341,8 +346,8 @@ class Parser {
       auto [pos, inserted] = entries.emplace(name, Entry{key, value});
       if (!inserted) {
         FailAt(key, key_path,
-               "duplicate key (first at line " +
-                   std::to_string(pos->second.key.Mark().line + 1) + ")");
+               "duplicate key (first at line " + std::to_string(pos->second.key.Mark().line + 1) +
+                   ")");
       }
     }
     return entries;
@@ -370,10 +375,12 @@ class Parser {
 
   // A scalar's text; `at` is where an error is reported (the key for a mapping value).
   std::string String(const YAML::Node& value, const YAML::Node& at, const std::string& path) {
-    if (!value.IsScalar()) FailAt(at, path, std::string("expected a string, got ") + KindName(value));
+    if (!value.IsScalar())
+      FailAt(at, path, std::string("expected a string, got ") + KindName(value));
     if (value.Scalar().size() > kMaxText) {
-      FailAt(at, path, "expected at most " + std::to_string(kMaxText) + " characters, got " +
-                           std::to_string(value.Scalar().size()));
+      FailAt(at, path,
+             "expected at most " + std::to_string(kMaxText) + " characters, got " +
+                 std::to_string(value.Scalar().size()));
     }
     return value.Scalar();
   }
@@ -383,8 +390,9 @@ class Parser {
     std::string s = String(value, at, path);
     // libstdc++'s regex recurses per character: keep long text away from it.
     if (s.size() > kMaxPatternText) {
-      FailAt(at, path, "expected " + expected + ", got a value of " + std::to_string(s.size()) +
-                           " characters");
+      FailAt(
+          at, path,
+          "expected " + expected + ", got a value of " + std::to_string(s.size()) + " characters");
     }
     if (!Matches(s, re)) FailAt(at, path, "expected " + expected + ", got '" + s + "'");
     return s;
@@ -395,8 +403,7 @@ class Parser {
                                       const std::string& list_expected,
                                       const std::string& item_expected) {
     if (!e.value.IsSequence()) {
-      FailAt(e.key, path,
-             "expected a list of " + list_expected + ", got " + KindName(e.value));
+      FailAt(e.key, path, "expected a list of " + list_expected + ", got " + KindName(e.value));
     }
     std::vector<std::string> out;
     for (size_t i = 0; i < e.value.size(); ++i) {
@@ -416,10 +423,11 @@ class Parser {
   std::string ParseName(const Entry& e) {
     std::string name = String(e.value, e.key, "name");
     if (name.size() > 64) FailAt(e.key, "name", "is longer than 64 characters");
-    if ( !Matches(name, NameRe())) {
+    if (!Matches(name, NameRe())) {
       FailAt(e.key, "name",
              "expected a name like 'ingestion' ([a-z0-9][a-z0-9_.-]*, ending in a letter or "
-             "digit, at most 64 characters), got '" + name + "'");
+             "digit, at most 64 characters), got '" +
+                 name + "'");
     }
     return name;
   }
@@ -457,8 +465,7 @@ class Parser {
     std::string s = String(e.value, e.key, "network");
     if (s.size() > kMaxPatternText) FailAt(e.key, "network", "is too long");
     if (s == "host" || s.rfind("container:", 0) == 0) {
-      FailAt(e.key, "network",
-             "'" + s + "' is not allowed (use none, bridge or a named network)");
+      FailAt(e.key, "network", "'" + s + "' is not allowed (use none, bridge or a named network)");
     }
     static const std::regex re("[a-zA-Z0-9][a-zA-Z0-9_.-]*");
     if (!Matches(s, re)) {
@@ -469,8 +476,8 @@ class Parser {
 
   std::map<std::string, std::string> ParseEnvMap(const Entry& e, const std::string& path) {
     if (!e.value.IsMap()) {
-      FailAt(e.key, path, std::string("expected a mapping of NAME: value, got ") +
-                              KindName(e.value));
+      FailAt(e.key, path,
+             std::string("expected a mapping of NAME: value, got ") + KindName(e.value));
     }
     static const std::regex name_re("[A-Za-z_][A-Za-z0-9_]*");
     std::map<std::string, std::string> out;
@@ -483,8 +490,7 @@ class Parser {
       std::string name = key.Scalar();
       std::string key_path = Child(path, name);
       if (name.size() > kMaxPatternText || !Matches(name, name_re)) {
-        FailAt(key, key_path,
-               "expected a variable name like PYTHONUNBUFFERED, got '" + name + "'");
+        FailAt(key, key_path, "expected a variable name like PYTHONUNBUFFERED, got '" + name + "'");
       }
       if (name.rfind("VPE_", 0) == 0) {
         FailAt(key, key_path, "names starting with VPE_ are reserved for vpe");
@@ -510,8 +516,8 @@ class Parser {
       const YAML::Node item = e.value[i];
       std::string path = "files[" + std::to_string(i) + "]";
       if (!item.IsMap()) {
-        FailAt(item, path, std::string("expected a mapping with src and dest, got ") +
-                               KindName(item));
+        FailAt(item, path,
+               std::string("expected a mapping with src and dest, got ") + KindName(item));
       }
       Entries entries = ReadMap(item, path, {"src", "dest"});
       Require(entries, item, path, "src");
@@ -538,8 +544,10 @@ class Parser {
       const YAML::Node item = e.value[i];
       std::string path = "setup[" + std::to_string(i) + "]";
       std::string cmd = String(item, item, path);
-      if (cmd.find_first_of("\n\r") != std::string::npos) FailAt(item, path, "must be a single line");
-      if (cmd.find_first_not_of(" \t") == std::string::npos) FailAt(item, path, "must not be empty");
+      if (cmd.find_first_of("\n\r") != std::string::npos)
+        FailAt(item, path, "must be a single line");
+      if (cmd.find_first_not_of(" \t") == std::string::npos)
+        FailAt(item, path, "must not be empty");
       out.push_back(cmd);
     }
     return out;
@@ -554,8 +562,7 @@ class Parser {
       std::string s = String(it->second.value, it->second.key, "resources.memory");
       std::optional<int64_t> bytes = ParseSize(s);
       if (!bytes) {
-        FailAt(it->second.key, "resources.memory",
-               "expected a size like 512Mi, got '" + s + "'");
+        FailAt(it->second.key, "resources.memory", "expected a size like 512Mi, got '" + s + "'");
       }
       // The engine refuses less than 6 MiB.
       if (*bytes < (6LL << 20)) {
@@ -611,8 +618,8 @@ class Parser {
   void ParseVpe(const YAML::Node& root, Spec* spec) {
     spec->kind = SpecKind::kVpe;
     Entries entries = ReadMap(root, "",
-                              {"name", "description", "base", "apt", "pip", "files", "setup",
-                               "env", "workdir", "user", "resources", "network"});
+                              {"name", "description", "base", "apt", "pip", "files", "setup", "env",
+                               "workdir", "user", "resources", "network"});
     Require(entries, root, "", "name");
     spec->name = ParseName(entries.at("name"));
     spec->base = kDefaultBase;
@@ -662,7 +669,8 @@ class Parser {
     spec->user = kDefaultUser;
     spec->network = kDefaultNetwork;
     static const std::regex channel_re("[A-Za-z0-9][A-Za-z0-9._/:+-]*");
-    static const std::regex match_spec_re("[A-Za-z0-9_][A-Za-z0-9._-]*( *[=<>!~][A-Za-z0-9.*=<>!,|_+-]*)?( +[A-Za-z0-9.*_+-]+)?");
+    static const std::regex match_spec_re(
+        "[A-Za-z0-9_][A-Za-z0-9._-]*( *[=<>!~][A-Za-z0-9.*=<>!,|_+-]*)?( +[A-Za-z0-9.*_+-]+)?");
     if (auto it = entries.find("channels"); it != entries.end()) {
       spec->conda.channels = StringList(it->second, "channels", channel_re, "conda channels",
                                         "a channel like conda-forge");

@@ -66,11 +66,20 @@ std::optional<std::chrono::milliseconds> ParseDuration(const std::string& text) 
       pos += 2;
     } else if (pos < text.size()) {
       switch (text[pos]) {
-        case 's': factor = 1000; break;
-        case 'm': factor = 60 * 1000; break;
-        case 'h': factor = 3600 * 1000; break;
-        case 'd': factor = 24 * 3600 * 1000; break;
-        default: return std::nullopt;
+        case 's':
+          factor = 1000;
+          break;
+        case 'm':
+          factor = 60 * 1000;
+          break;
+        case 'h':
+          factor = 3600 * 1000;
+          break;
+        case 'd':
+          factor = 24 * 3600 * 1000;
+          break;
+        default:
+          return std::nullopt;
       }
       ++pos;
     } else {

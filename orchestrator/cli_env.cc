@@ -9,11 +9,10 @@
 #include <iomanip>
 #include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "docker_api/client.h"
 #include "env_specs/render.h"
@@ -49,7 +48,8 @@ Result<std::unique_ptr<docker::Client>> ConnectEngine(const Common& c) {
   docker::ConnectOptions options;
   options.host = c.docker_host;
   Result<std::unique_ptr<docker::Client>> client = docker::Client::Connect(options);
-  if (!client.ok()) return client.error().WithContext("connecting to the Docker engine at " + c.docker_host);
+  if (!client.ok())
+    return client.error().WithContext("connecting to the Docker engine at " + c.docker_host);
   return client;
 }
 
@@ -218,8 +218,8 @@ int RunRender(const Common& c, const std::string& name) {
   }
   Json files = Json::array();
   for (const envspec::ContextFile& f : (*found)->context_files) {
-    files.push_back({{"path", f.path}, {"dir", f.is_dir}, {"mode", f.mode},
-                     {"size", f.content.size()}});
+    files.push_back(
+        {{"path", f.path}, {"dir", f.is_dir}, {"mode", f.mode}, {"size", f.content.size()}});
   }
   Json j = {{"image", ctx->tag},
             {"dockerfile", ctx->dockerfile},
@@ -306,12 +306,13 @@ int RunBuild(const Common& c, std::vector<std::string> names, bool all, bool for
   Json out = Json::array();
   for (const envspec::Spec* spec : specs) {
     auto start = std::chrono::steady_clock::now();
-    Result<EnsureResult> r =
-        manager.Ensure(*spec, [&](const BuildEvent& e) { view.OnEvent(e); }, force);
+    Result<EnsureResult> r = manager.Ensure(
+        *spec, [&](const BuildEvent& e) { view.OnEvent(e); }, force);
     view.Finish();
     auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - start);
-    Json j = {{"name", spec->name}, {"image", envspec::ImageTag(*spec)},
+    Json j = {{"name", spec->name},
+              {"image", envspec::ImageTag(*spec)},
               {"seconds", elapsed.count() / 1000.0}};
     if (!r.ok()) {
       failed.push_back(spec->name);
@@ -387,7 +388,8 @@ void Finish(int rc, int* exit_code) {
 void RegisterEnvCommands(CLI::App& app, int* exit_code) {
   auto common = std::make_shared<Common>();
   common->docker_host = DefaultDockerHost();
-  CLI::App* env = app.add_subcommand("env", "list, show, render, build and remove environment images");
+  CLI::App* env =
+      app.add_subcommand("env", "list, show, render, build and remove environment images");
   env->require_subcommand(1);
   env->add_option("--specs-dir", common->specs_dir, "directory of environment specs")
       ->capture_default_str();

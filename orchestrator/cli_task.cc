@@ -66,13 +66,26 @@ class Connection {
 int RpcError(const std::string& what, const grpc::Status& s, const std::string& server) {
   std::string code;
   switch (s.error_code()) {
-    case grpc::StatusCode::UNAVAILABLE: code = "unavailable"; break;
-    case grpc::StatusCode::INVALID_ARGUMENT: code = "invalid argument"; break;
-    case grpc::StatusCode::NOT_FOUND: code = "not found"; break;
-    case grpc::StatusCode::PERMISSION_DENIED: code = "permission denied"; break;
-    case grpc::StatusCode::RESOURCE_EXHAUSTED: code = "resource exhausted"; break;
-    case grpc::StatusCode::UNAUTHENTICATED: code = "unauthenticated"; break;
-    default: code = "error " + std::to_string(static_cast<int>(s.error_code()));
+    case grpc::StatusCode::UNAVAILABLE:
+      code = "unavailable";
+      break;
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      code = "invalid argument";
+      break;
+    case grpc::StatusCode::NOT_FOUND:
+      code = "not found";
+      break;
+    case grpc::StatusCode::PERMISSION_DENIED:
+      code = "permission denied";
+      break;
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      code = "resource exhausted";
+      break;
+    case grpc::StatusCode::UNAUTHENTICATED:
+      code = "unauthenticated";
+      break;
+    default:
+      code = "error " + std::to_string(static_cast<int>(s.error_code()));
   }
   std::cerr << "vpe: " << what << ": " << code << ": " << s.error_message();
   if (s.error_code() == grpc::StatusCode::UNAVAILABLE) std::cerr << " (server " << server << ")";
@@ -89,10 +102,14 @@ bool IsTerminal(pb::TaskState s) {
 
 int ExitCodeOf(const pb::Task& t) {
   switch (t.state()) {
-    case pb::SUCCEEDED: return 0;
-    case pb::TIMED_OUT: return kExitTimedOut;
-    case pb::CANCELLED: return kExitCancelled;
-    default: break;
+    case pb::SUCCEEDED:
+      return 0;
+    case pb::TIMED_OUT:
+      return kExitTimedOut;
+    case pb::CANCELLED:
+      return kExitCancelled;
+    default:
+      break;
   }
   if (t.has_exit_code() && t.exit_code() != 0) return t.exit_code();
   return kExitNoExitCode;
@@ -121,7 +138,8 @@ void PrintTask(const pb::Task& t, bool json) {
   if (t.oom_killed()) std::cout << "oom killed:  yes\n";
   if (!t.image().empty()) std::cout << "image:       " << t.image() << "\n";
   std::cout << "created:     " << TimeUtil::ToString(t.created_at()) << "\n";
-  if (t.has_started_at()) std::cout << "started:     " << TimeUtil::ToString(t.started_at()) << "\n";
+  if (t.has_started_at())
+    std::cout << "started:     " << TimeUtil::ToString(t.started_at()) << "\n";
   if (t.has_finished_at()) {
     std::cout << "finished:    " << TimeUtil::ToString(t.finished_at()) << "\n";
   }
@@ -289,8 +307,10 @@ void RegisterTaskCommands(CLI::App& app, int* exit_code) {
       return;
     }
     if (ra->detach) {
-      if (common->json) std::cout << ToJson(task) << "\n";
-      else std::cout << task.id() << "\n";
+      if (common->json)
+        std::cout << ToJson(task) << "\n";
+      else
+        std::cout << task.id() << "\n";
       *exit_code = 0;
       return;
     }

@@ -11,7 +11,8 @@ Error ConfigError(const std::string& path, const YAML::Node& node, const std::st
                   const std::string& what) {
   std::string where = path;
   if (node.IsDefined() && node.Mark().line >= 0) {
-    where += ":" + std::to_string(node.Mark().line + 1) + ":" + std::to_string(node.Mark().column + 1);
+    where +=
+        ":" + std::to_string(node.Mark().line + 1) + ":" + std::to_string(node.Mark().column + 1);
   }
   return Error(ErrorCode::kInvalidArgument, where + ": " + key + ": " + what);
 }
@@ -29,7 +30,8 @@ Result<std::chrono::milliseconds> ParseDuration(const std::string& text) {
 
 Result<int64_t> ParseSize(const std::string& text) {
   auto s = envspec::ParseSize(text);
-  if (!s) return Error(ErrorCode::kInvalidArgument, "expected a size like 512Mi, got '" + text + "'");
+  if (!s)
+    return Error(ErrorCode::kInvalidArgument, "expected a size like 512Mi, got '" + text + "'");
   return *s;
 }
 
@@ -40,9 +42,8 @@ Result<Config> LoadConfigFile(const std::string& path, Config c) {
   } catch (const YAML::BadFile&) {
     return Error(ErrorCode::kInvalidArgument, path + ": cannot read the config file");
   } catch (const YAML::Exception& e) {
-    return Error(ErrorCode::kInvalidArgument,
-                 path + ":" + std::to_string(e.mark.line + 1) + ":" +
-                     std::to_string(e.mark.column + 1) + ": " + e.msg);
+    return Error(ErrorCode::kInvalidArgument, path + ":" + std::to_string(e.mark.line + 1) + ":" +
+                                                  std::to_string(e.mark.column + 1) + ": " + e.msg);
   }
   if (root.IsNull()) return c;
   if (!root.IsMap()) return ConfigError(path, root, "(top level)", "expected a mapping");
@@ -86,11 +87,16 @@ Result<Config> LoadConfigFile(const std::string& path, Config c) {
                  key == "tmp_size" || key == "default_memory") {
         auto s = ParseSize(str());
         if (!s.ok()) return ConfigError(path, v, key, s.error().message);
-        if (key == "log_cap") c.log_cap_bytes = *s;
-        else if (key == "result_cap") c.result_cap_bytes = *s;
-        else if (key == "container_log_max") c.container_log_max_bytes = *s;
-        else if (key == "tmp_size") c.tmp_size_bytes = *s;
-        else c.default_memory_bytes = *s;
+        if (key == "log_cap")
+          c.log_cap_bytes = *s;
+        else if (key == "result_cap")
+          c.result_cap_bytes = *s;
+        else if (key == "container_log_max")
+          c.container_log_max_bytes = *s;
+        else if (key == "tmp_size")
+          c.tmp_size_bytes = *s;
+        else
+          c.default_memory_bytes = *s;
       } else if (key == "default_cpus") {
         c.default_cpus = v.as<double>();
       } else if (key == "default_pids") {
@@ -120,9 +126,9 @@ Result<Config> LoadConfigFile(const std::string& path, Config c) {
       }
     }
   } catch (const YAML::Exception& e) {
-    return Error(ErrorCode::kInvalidArgument,
-                 path + ":" + std::to_string(e.mark.line + 1) + ":" +
-                     std::to_string(e.mark.column + 1) + ": wrong type: " + e.msg);
+    return Error(ErrorCode::kInvalidArgument, path + ":" + std::to_string(e.mark.line + 1) + ":" +
+                                                  std::to_string(e.mark.column + 1) +
+                                                  ": wrong type: " + e.msg);
   }
   return c;
 }

@@ -17,8 +17,8 @@ namespace vpe::orch {
 // taken from a request, whatever this says.
 struct Policy {
   std::set<std::string> allowed_networks = {"none"};  // a spec's `network` must be in here
-  bool allow_unbuilt_images = false;                   // images outside built environments
-  std::set<std::string> allowed_volumes;               // named volumes tasks may mount
+  bool allow_unbuilt_images = false;                  // images outside built environments
+  std::set<std::string> allowed_volumes;              // named volumes tasks may mount
 };
 
 struct Config {
@@ -34,8 +34,8 @@ struct Config {
   int queue_limit = 1000;
   std::chrono::milliseconds default_timeout{std::chrono::hours(1)};
   std::chrono::milliseconds stop_grace{std::chrono::seconds(5)};
-  int64_t log_cap_bytes = 16 << 20;    // per task, on disk (head and tail kept)
-  int64_t result_cap_bytes = 1 << 20;  // result.json copied out of the container
+  int64_t log_cap_bytes = 16 << 20;            // per task, on disk (head and tail kept)
+  int64_t result_cap_bytes = 1 << 20;          // result.json copied out of the container
   int64_t container_log_max_bytes = 10 << 20;  // json-file driver cap in the engine
   int64_t tmp_size_bytes = 64 << 20;           // tmpfs /tmp
   int64_t default_memory_bytes = 512LL << 20;

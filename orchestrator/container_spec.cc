@@ -40,21 +40,20 @@ Status CheckPolicy(const Task& task, const EnvRuntime& env, const Config& config
   }
   std::string user = env.user.empty() ? config.default_user : env.user;
   if (IsRootUser(user)) {
-    return Error(ErrorCode::kPermissionDenied,
-                 "environment " + env.name + ": user '" + user + "' is root; tasks run as non-root");
+    return Error(ErrorCode::kPermissionDenied, "environment " + env.name + ": user '" + user +
+                                                   "' is root; tasks run as non-root");
   }
   for (size_t i = 0; i < task.volumes.size(); ++i) {
     const VolumeMount& v = task.volumes[i];
     std::string field = "volumes[" + std::to_string(i) + "]";
     if (v.name.empty() || v.name.find('/') != std::string::npos || v.name[0] == '.') {
-      return Error(ErrorCode::kInvalidArgument,
-                   field + ".name: expected a named volume, got '" + v.name +
-                       "' (host paths are never mounted)");
+      return Error(ErrorCode::kInvalidArgument, field + ".name: expected a named volume, got '" +
+                                                    v.name + "' (host paths are never mounted)");
     }
     if (!config.policy.allowed_volumes.count(v.name)) {
-      return Error(ErrorCode::kPermissionDenied,
-                   field + ".name: volume '" + v.name +
-                       "' is not in the operator's policy.allowed_volumes");
+      return Error(
+          ErrorCode::kPermissionDenied,
+          field + ".name: volume '" + v.name + "' is not in the operator's policy.allowed_volumes");
     }
     if (v.target.empty() || v.target[0] != '/' || v.target == "/" ||
         v.target.rfind(kResultDir, 0) == 0 || v.target.find("..") != std::string::npos) {

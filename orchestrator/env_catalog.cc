@@ -19,7 +19,8 @@ Result<EnvCatalog> EnvCatalog::Load(const std::string& dir) {
       files.push_back(it->path().string());
     }
   }
-  if (ec) return Error(ErrorCode::kInternal, "cannot list specs directory " + dir + ": " + ec.message());
+  if (ec)
+    return Error(ErrorCode::kInternal, "cannot list specs directory " + dir + ": " + ec.message());
   std::sort(files.begin(), files.end());
   EnvCatalog catalog;
   catalog.dir_ = dir;
@@ -49,8 +50,9 @@ Result<const envspec::Spec*> EnvCatalog::Get(const std::string& name) const {
   if (const envspec::Spec* spec = Find(name)) return spec;
   std::string known;
   for (const auto& [n, s] : specs_) known += (known.empty() ? "" : ", ") + n;
-  return Error(ErrorCode::kNotFound, "no environment named '" + name + "' in " + dir_ +
-                                         (known.empty() ? " (it has none)" : " (known: " + known + ")"));
+  return Error(ErrorCode::kNotFound,
+               "no environment named '" + name + "' in " + dir_ +
+                   (known.empty() ? " (it has none)" : " (known: " + known + ")"));
 }
 
 std::vector<std::string> EnvCatalog::Names() const {

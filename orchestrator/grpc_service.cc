@@ -17,29 +17,46 @@ google::protobuf::Timestamp ToTimestamp(TimePoint t) {
 
 vpe::v1::TaskState ToProtoState(TaskState s) {
   switch (s) {
-    case TaskState::kQueued: return vpe::v1::QUEUED;
-    case TaskState::kPreparing: return vpe::v1::PREPARING;
-    case TaskState::kRunning: return vpe::v1::RUNNING;
-    case TaskState::kSucceeded: return vpe::v1::SUCCEEDED;
-    case TaskState::kFailed: return vpe::v1::FAILED;
-    case TaskState::kTimedOut: return vpe::v1::TIMED_OUT;
-    case TaskState::kCancelled: return vpe::v1::CANCELLED;
-    case TaskState::kLost: return vpe::v1::LOST;
+    case TaskState::kQueued:
+      return vpe::v1::QUEUED;
+    case TaskState::kPreparing:
+      return vpe::v1::PREPARING;
+    case TaskState::kRunning:
+      return vpe::v1::RUNNING;
+    case TaskState::kSucceeded:
+      return vpe::v1::SUCCEEDED;
+    case TaskState::kFailed:
+      return vpe::v1::FAILED;
+    case TaskState::kTimedOut:
+      return vpe::v1::TIMED_OUT;
+    case TaskState::kCancelled:
+      return vpe::v1::CANCELLED;
+    case TaskState::kLost:
+      return vpe::v1::LOST;
   }
   return vpe::v1::TASK_STATE_UNSPECIFIED;
 }
 
 std::optional<TaskState> FromProtoState(vpe::v1::TaskState s) {
   switch (s) {
-    case vpe::v1::QUEUED: return TaskState::kQueued;
-    case vpe::v1::PREPARING: return TaskState::kPreparing;
-    case vpe::v1::RUNNING: return TaskState::kRunning;
-    case vpe::v1::SUCCEEDED: return TaskState::kSucceeded;
-    case vpe::v1::FAILED: return TaskState::kFailed;
-    case vpe::v1::TIMED_OUT: return TaskState::kTimedOut;
-    case vpe::v1::CANCELLED: return TaskState::kCancelled;
-    case vpe::v1::LOST: return TaskState::kLost;
-    default: return std::nullopt;
+    case vpe::v1::QUEUED:
+      return TaskState::kQueued;
+    case vpe::v1::PREPARING:
+      return TaskState::kPreparing;
+    case vpe::v1::RUNNING:
+      return TaskState::kRunning;
+    case vpe::v1::SUCCEEDED:
+      return TaskState::kSucceeded;
+    case vpe::v1::FAILED:
+      return TaskState::kFailed;
+    case vpe::v1::TIMED_OUT:
+      return TaskState::kTimedOut;
+    case vpe::v1::CANCELLED:
+      return TaskState::kCancelled;
+    case vpe::v1::LOST:
+      return TaskState::kLost;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -48,17 +65,39 @@ std::optional<TaskState> FromProtoState(vpe::v1::TaskState s) {
 grpc::Status ToGrpcStatus(const Error& e) {
   grpc::StatusCode code = grpc::StatusCode::INTERNAL;
   switch (e.code) {
-    case ErrorCode::kInvalidArgument: code = grpc::StatusCode::INVALID_ARGUMENT; break;
-    case ErrorCode::kNotFound: code = grpc::StatusCode::NOT_FOUND; break;
-    case ErrorCode::kAlreadyExists: code = grpc::StatusCode::ALREADY_EXISTS; break;
-    case ErrorCode::kFailedPrecondition: code = grpc::StatusCode::FAILED_PRECONDITION; break;
-    case ErrorCode::kResourceExhausted: code = grpc::StatusCode::RESOURCE_EXHAUSTED; break;
-    case ErrorCode::kUnavailable: code = grpc::StatusCode::UNAVAILABLE; break;
-    case ErrorCode::kDeadlineExceeded: code = grpc::StatusCode::DEADLINE_EXCEEDED; break;
-    case ErrorCode::kCancelled: code = grpc::StatusCode::CANCELLED; break;
-    case ErrorCode::kPermissionDenied: code = grpc::StatusCode::PERMISSION_DENIED; break;
-    case ErrorCode::kEngine: code = grpc::StatusCode::UNAVAILABLE; break;
-    case ErrorCode::kInternal: code = grpc::StatusCode::INTERNAL; break;
+    case ErrorCode::kInvalidArgument:
+      code = grpc::StatusCode::INVALID_ARGUMENT;
+      break;
+    case ErrorCode::kNotFound:
+      code = grpc::StatusCode::NOT_FOUND;
+      break;
+    case ErrorCode::kAlreadyExists:
+      code = grpc::StatusCode::ALREADY_EXISTS;
+      break;
+    case ErrorCode::kFailedPrecondition:
+      code = grpc::StatusCode::FAILED_PRECONDITION;
+      break;
+    case ErrorCode::kResourceExhausted:
+      code = grpc::StatusCode::RESOURCE_EXHAUSTED;
+      break;
+    case ErrorCode::kUnavailable:
+      code = grpc::StatusCode::UNAVAILABLE;
+      break;
+    case ErrorCode::kDeadlineExceeded:
+      code = grpc::StatusCode::DEADLINE_EXCEEDED;
+      break;
+    case ErrorCode::kCancelled:
+      code = grpc::StatusCode::CANCELLED;
+      break;
+    case ErrorCode::kPermissionDenied:
+      code = grpc::StatusCode::PERMISSION_DENIED;
+      break;
+    case ErrorCode::kEngine:
+      code = grpc::StatusCode::UNAVAILABLE;
+      break;
+    case ErrorCode::kInternal:
+      code = grpc::StatusCode::INTERNAL;
+      break;
   }
   return grpc::Status(code, e.message);
 }

@@ -176,11 +176,10 @@ Result<EnsureResult> ImageManager::Run(const envspec::Spec& spec, const std::str
     ++builds_started_;
   }
   ProgressParser parser(spec.name, [&](const BuildEvent& e) { flight->Publish(e); });
-  Result<std::string> id =
-      engine_.BuildImage(ctx->tar, opts, [&](const docker::BuildProgress& p) {
-        parser.Add(p);
-        return true;
-      });
+  Result<std::string> id = engine_.BuildImage(ctx->tar, opts, [&](const docker::BuildProgress& p) {
+    parser.Add(p);
+    return true;
+  });
   if (!id.ok()) return id.error().WithContext("building " + context);
   EnsureResult r;
   r.image = tag;
@@ -190,10 +189,9 @@ Result<EnsureResult> ImageManager::Run(const envspec::Spec& spec, const std::str
 }
 
 Result<std::vector<docker::ImageSummary>> ImageManager::ListImages(const std::string& env_name) {
-  docker::Filters filters = {
-      {"label",
-       {std::string(envspec::kLabelManaged) + "=true",
-        std::string(envspec::kLabelEnv) + "=" + env_name}}};
+  docker::Filters filters = {{"label",
+                              {std::string(envspec::kLabelManaged) + "=true",
+                               std::string(envspec::kLabelEnv) + "=" + env_name}}};
   Result<std::vector<docker::ImageSummary>> images = engine_.ListImages(filters);
   if (!images.ok()) return images.error().WithContext("listing images of " + env_name);
   std::sort(images->begin(), images->end(),

@@ -246,9 +246,9 @@ Result<SubmitResult> Orchestrator::Submit(SubmitRequest req) {
   t.state = TaskState::kQueued;
   t.created_at = Clock::now();
   if (scheduler_->queued() >= static_cast<size_t>(config_.queue_limit)) {
-    return Error(ErrorCode::kResourceExhausted,
-                 "the queue is full (" + std::to_string(config_.queue_limit) +
-                     " tasks waiting); retry later");
+    return Error(ErrorCode::kResourceExhausted, "the queue is full (" +
+                                                    std::to_string(config_.queue_limit) +
+                                                    " tasks waiting); retry later");
   }
   auto created = deps_.store->CreateTask(t);
   if (!created.ok()) return created.error();
@@ -321,8 +321,8 @@ Result<Task> Orchestrator::Cancel(const std::string& id, const std::string& reas
   return deps_.store->GetTask(id);
 }
 
-Status Orchestrator::Watch(const std::string& id, int64_t after_seq, int64_t log_offset,
-                           bool logs, const std::function<bool(const WatchItem&)>& sink,
+Status Orchestrator::Watch(const std::string& id, int64_t after_seq, int64_t log_offset, bool logs,
+                           const std::function<bool(const WatchItem&)>& sink,
                            const std::function<bool()>& stop) {
   if (id.empty()) return Error(ErrorCode::kInvalidArgument, "id: required");
   if (after_seq < 0) return Error(ErrorCode::kInvalidArgument, "after_seq: must not be negative");

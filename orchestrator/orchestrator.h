@@ -38,7 +38,7 @@ class ImageManager;
 class TaskRuntime;
 
 struct SubmitRequest {
-  Task task;  // id, state and times are assigned by Submit
+  Task task;                                      // id, state and times are assigned by Submit
   std::map<std::string, std::string> secret_env;  // kept in memory only
 };
 
@@ -55,7 +55,7 @@ struct WatchItem {
   std::string data;  // is_log
   int64_t offset = 0;
   int64_t dropped = 0;  // is_log: bytes dropped by the cap at `offset` (data empty)
-  int64_t seq = 0;  // the latest state seq the watcher has seen
+  int64_t seq = 0;      // the latest state seq the watcher has seen
 };
 
 struct EnvironmentInfo {

@@ -4,9 +4,8 @@
 
 #include <chrono>
 #include <future>
-#include <thread>
-
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "env_specs/spec.h"
 #include "orchestrator/container_spec.h"
@@ -71,7 +70,8 @@ class OutputFollower {
     std::future<bool> result = attached->get_future();
     thread_ = std::thread([this, answer] {
       Status s = engine_->Attach(
-          cid_, /*tty=*/false, [this](docker::StreamKind k, std::string_view d) { return Sink(k, d); },
+          cid_, /*tty=*/false,
+          [this](docker::StreamKind k, std::string_view d) { return Sink(k, d); },
           [answer] { answer(true); }, rt_->streams);
       answer(false);
       End(s, "attach");
@@ -199,8 +199,7 @@ void TaskRunner::Fail(const Task& task, const std::string& reason) {
 void TaskRunner::Run() {
   auto loaded = ctx_.services.store->GetTask(rt_->id);
   if (!loaded.ok()) {
-    spdlog::error("event=runner_load_failed task={} error=\"{}\"", rt_->id,
-                  loaded.error().message);
+    spdlog::error("event=runner_load_failed task={} error=\"{}\"", rt_->id, loaded.error().message);
     return;
   }
   Task task = std::move(loaded).value();
@@ -358,8 +357,8 @@ void TaskRunner::Adopt(Task task) {
     return;
   }
   if (!info.ok()) {
-    Fail(task, "inspecting container " + task.container_id.substr(0, 12) + ": " +
-                   info.error().message);
+    Fail(task,
+         "inspecting container " + task.container_id.substr(0, 12) + ": " + info.error().message);
     return;
   }
   spdlog::info("event=container_adopted {} container={} status={}", Tag(task),
@@ -384,10 +383,10 @@ void TaskRunner::Adopt(Task task) {
     return;
   }
   // Output written while no vped was watching stays in the engine's log only.
-  auto output = std::make_unique<OutputFollower>(ctx_.services.engine, task.container_id, rt_, Tag(task));
-  output->FollowLogs(std::chrono::duration_cast<std::chrono::seconds>(
-                         Clock::now().time_since_epoch())
-                         .count());
+  auto output =
+      std::make_unique<OutputFollower>(ctx_.services.engine, task.container_id, rt_, Tag(task));
+  output->FollowLogs(
+      std::chrono::duration_cast<std::chrono::seconds>(Clock::now().time_since_epoch()).count());
   Supervise(task, std::move(wait).value(), std::move(output));
 }
 
@@ -464,8 +463,7 @@ void TaskRunner::Supervise(Task task, std::unique_ptr<docker::PendingWait> wait,
   if (outcome == Outcome::kTimedOut || outcome == Outcome::kCancelled) {
     int grace_s = static_cast<int>((cfg.stop_grace.count() + 999) / 1000);
     spdlog::info("event=container_stopping {} container={} why={} grace_s={}", Tag(task),
-                 cid.substr(0, 12), outcome == Outcome::kTimedOut ? "timeout" : "cancel",
-                 grace_s);
+                 cid.substr(0, 12), outcome == Outcome::kTimedOut ? "timeout" : "cancel", grace_s);
     Status s = ctx_.services.engine->StopContainer(cid, grace_s);
     if (!s.ok()) {
       (void)ctx_.services.engine->KillContainer(cid, "SIGKILL");

@@ -4,22 +4,30 @@ namespace vpe::orch {
 
 const char* TaskStateName(TaskState s) {
   switch (s) {
-    case TaskState::kQueued: return "QUEUED";
-    case TaskState::kPreparing: return "PREPARING";
-    case TaskState::kRunning: return "RUNNING";
-    case TaskState::kSucceeded: return "SUCCEEDED";
-    case TaskState::kFailed: return "FAILED";
-    case TaskState::kTimedOut: return "TIMED_OUT";
-    case TaskState::kCancelled: return "CANCELLED";
-    case TaskState::kLost: return "LOST";
+    case TaskState::kQueued:
+      return "QUEUED";
+    case TaskState::kPreparing:
+      return "PREPARING";
+    case TaskState::kRunning:
+      return "RUNNING";
+    case TaskState::kSucceeded:
+      return "SUCCEEDED";
+    case TaskState::kFailed:
+      return "FAILED";
+    case TaskState::kTimedOut:
+      return "TIMED_OUT";
+    case TaskState::kCancelled:
+      return "CANCELLED";
+    case TaskState::kLost:
+      return "LOST";
   }
   return "UNKNOWN";
 }
 
 std::optional<TaskState> TaskStateFromName(const std::string& name) {
-  for (TaskState s : {TaskState::kQueued, TaskState::kPreparing, TaskState::kRunning,
-                      TaskState::kSucceeded, TaskState::kFailed, TaskState::kTimedOut,
-                      TaskState::kCancelled, TaskState::kLost}) {
+  for (TaskState s :
+       {TaskState::kQueued, TaskState::kPreparing, TaskState::kRunning, TaskState::kSucceeded,
+        TaskState::kFailed, TaskState::kTimedOut, TaskState::kCancelled, TaskState::kLost}) {
     if (name == TaskStateName(s)) return s;
   }
   return std::nullopt;

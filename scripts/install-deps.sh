@@ -11,7 +11,7 @@ PACKAGES=(
   libarchive-dev libssl-dev libcli11-dev
   docker.io debootstrap iptables
   python3 python3-grpcio python3-protobuf python3-pytest python3-grpc-tools
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev clang-format
 )
 
 missing=()

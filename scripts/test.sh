@@ -50,6 +50,17 @@ if ctest --test-dir "$BUILD_DIR" -N -L '^e2e$' | grep -q "Total Tests: [1-9]"; t
   run_label e2e
 fi
 
+echo "=== format ==="
+# STYLE.md: clang-format (Google base, 100 columns, .clang-format) is part of the checks.
+unformatted=$(cd "$ROOT" && git ls-files '*.cc' '*.h' | xargs clang-format --dry-run 2>&1 \
+  | grep -oE '^[^:]+:[0-9]+:[0-9]+: warning' | cut -d: -f1 | sort -u)
+if [ -z "$unformatted" ]; then
+  total_pass=$((total_pass + 1)); echo "format: clean"
+else
+  total_fail=$((total_fail + 1)); failed_groups+=("format")
+  echo "format: not clang-formatted (run clang-format -i on them):"; echo "$unformatted"
+fi
+
 echo "=== fuzz ==="
 if [ ! -x "$ROOT/scripts/run-fuzz.sh" ]; then
   total_fail=$((total_fail + 1)); failed_groups+=("fuzz(missing scripts/run-fuzz.sh)")

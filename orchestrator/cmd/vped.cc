@@ -101,12 +101,14 @@ int main(int argc, char** argv) {
   app.add_option("--specs-dir", specs_dir, "directory of environment specs");
   app.add_option("--max-concurrent", max_concurrent, "global limit of running tasks");
   app.add_option("--env-concurrency", env_concurrency, "per-environment limit NAME=N (repeatable)");
-  app.add_option("--queue-limit", queue_limit, "tasks waiting for a slot before RESOURCE_EXHAUSTED");
+  app.add_option("--queue-limit", queue_limit,
+                 "tasks waiting for a slot before RESOURCE_EXHAUSTED");
   app.add_option("--default-timeout", default_timeout, "task timeout when none is set (e.g. 1h)");
   app.add_option("--stop-grace", stop_grace, "SIGTERM grace before SIGKILL (e.g. 5s)");
   app.add_option("--log-cap", log_cap, "log bytes kept per task (head and tail, e.g. 16Mi)");
   app.add_option("--result-cap", result_cap, "result.json size cap (e.g. 1Mi)");
-  app.add_option("--executor-id", executor_id, "labels this vped's containers (default: per state dir)");
+  app.add_option("--executor-id", executor_id,
+                 "labels this vped's containers (default: per state dir)");
   app.add_option("--auth-token-file", auth_token_file, "require 'authorization: Bearer <token>'");
   app.add_option("--allow-network", allow_networks, "network specs may use (repeatable)");
   app.add_option("--allow-volume", allow_volumes, "named volume tasks may mount (repeatable)");
@@ -152,18 +154,18 @@ int main(int argc, char** argv) {
     *out = *d;
     return vpe::OkStatus();
   };
-  auto size_flag = [&](const std::string& flag, const std::string& v,
-                       int64_t* out) -> vpe::Status {
+  auto size_flag = [&](const std::string& flag, const std::string& v, int64_t* out) -> vpe::Status {
     if (v.empty()) return vpe::OkStatus();
     auto s = vpe::orch::ParseSize(v);
     if (!s.ok()) return s.error().WithContext(flag);
     *out = *s;
     return vpe::OkStatus();
   };
-  for (vpe::Status s : {duration_flag("--default-timeout", default_timeout, &config.default_timeout),
-                        duration_flag("--stop-grace", stop_grace, &config.stop_grace),
-                        size_flag("--log-cap", log_cap, &config.log_cap_bytes),
-                        size_flag("--result-cap", result_cap, &config.result_cap_bytes)}) {
+  for (vpe::Status s :
+       {duration_flag("--default-timeout", default_timeout, &config.default_timeout),
+        duration_flag("--stop-grace", stop_grace, &config.stop_grace),
+        size_flag("--log-cap", log_cap, &config.log_cap_bytes),
+        size_flag("--result-cap", result_cap, &config.result_cap_bytes)}) {
     if (!s.ok()) return Fail(s.error().message);
   }
 

@@ -480,8 +480,9 @@ TEST_F(VpedTest, RunsTaskAndReturnsResultJson) {
 
 TEST_F(VpedTest, ResultOverTheCapOrNotJsonFailsWithAClearReason) {
   // The shared vped runs with the default result cap of 1 MiB.
-  Task big = Submit(Python("import os\nopen(os.environ['VPE_RESULT'], 'w').write("
-                           "'[' + '1,' * (1024 * 1024) + '1]')\n"));
+  Task big =
+      Submit(Python("import os\nopen(os.environ['VPE_RESULT'], 'w').write("
+                    "'[' + '1,' * (1024 * 1024) + '1]')\n"));
   Task bad = Submit(Python("import os\nopen(os.environ['VPE_RESULT'], 'w').write('{oops')\n"));
   auto b = WaitTerminal(stub(), big.id());
   ASSERT_TRUE(b.ok()) << b.error().message;
@@ -816,26 +817,32 @@ TEST_F(VpedTest, WatchOfAFinishedTaskFromItsLastSeqSendsTheLogAndEnds) {
   ASSERT_EQ(t->state(), vpe::v1::SUCCEEDED) << Describe(*t);
 
   // Everything about the task has been seen: no state events remain, the log does.
-  auto events = Watch(stub(), [&] {
-    WatchTaskRequest req;
-    req.set_id(submitted.id());
-    req.set_after_seq(1000);
-    req.set_logs(true);
-    return req;
-  }(), seconds(10));
+  auto events = Watch(
+      stub(),
+      [&] {
+        WatchTaskRequest req;
+        req.set_id(submitted.id());
+        req.set_after_seq(1000);
+        req.set_logs(true);
+        return req;
+      }(),
+      seconds(10));
   ASSERT_TRUE(events.status.ok()) << events.status.error_message();
   for (const TaskEvent& e : events.events) EXPECT_FALSE(e.has_state());
   EXPECT_EQ(LogData(events.events), "line one\nline two\n");
 
   // And from the end of the log: nothing at all, and still a prompt end.
-  auto nothing = Watch(stub(), [&] {
-    WatchTaskRequest req;
-    req.set_id(submitted.id());
-    req.set_after_seq(1000);
-    req.set_log_offset(t->log_bytes());
-    req.set_logs(true);
-    return req;
-  }(), seconds(10));
+  auto nothing = Watch(
+      stub(),
+      [&] {
+        WatchTaskRequest req;
+        req.set_id(submitted.id());
+        req.set_after_seq(1000);
+        req.set_log_offset(t->log_bytes());
+        req.set_logs(true);
+        return req;
+      }(),
+      seconds(10));
   ASSERT_TRUE(nothing.status.ok()) << nothing.status.error_message();
   EXPECT_TRUE(nothing.events.empty());
 }
@@ -1218,9 +1225,7 @@ class VpedDedicatedTest : public VpedTestBase {
 
 TEST_F(VpedDedicatedTest, RequiresTheBearerTokenWhenConfigured) {
   std::string token_file = ::testing::TempDir() + "/vped-token-" + std::to_string(getpid());
-  {
-    std::ofstream(token_file) << "e2e-token-0123456789\n";
-  }
+  { std::ofstream(token_file) << "e2e-token-0123456789\n"; }
   auto v = VpedProcess::Start({"--auth-token-file", token_file});
   ASSERT_TRUE(v.ok()) << v.error().message;
   std::unique_ptr<VpedProcess> vped = std::move(v).value();
@@ -1253,9 +1258,10 @@ TEST_F(VpedDedicatedTest, RestartLeavesRunningTaskRunningThenAdoptsAndFinishesIt
   auto stub = Executor::NewStub(vped->channel());
 
   // One task running across the restart, one queued behind it (a single slot).
-  Task running = Submit(stub.get(), Python("import os, time\nprint('before', flush=True)\n"
-                                           "time.sleep(4)\nprint('after')\n"
-                                           "open(os.environ['VPE_RESULT'], 'w').write('{\"ok\": 1}')\n"));
+  Task running =
+      Submit(stub.get(), Python("import os, time\nprint('before', flush=True)\n"
+                                "time.sleep(4)\nprint('after')\n"
+                                "open(os.environ['VPE_RESULT'], 'w').write('{\"ok\": 1}')\n"));
   auto r = WaitRunning(stub.get(), running.id());
   ASSERT_TRUE(r.ok()) << r.error().message;
   ASSERT_EQ(r->state(), vpe::v1::RUNNING);

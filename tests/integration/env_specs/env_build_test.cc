@@ -59,15 +59,19 @@ class TagEventCounter {
     auto now = std::chrono::system_clock::now();
     auto next = std::chrono::ceil<std::chrono::seconds>(now);
     std::this_thread::sleep_until(next + std::chrono::milliseconds(50));
-    int64_t since = std::chrono::duration_cast<std::chrono::seconds>(next.time_since_epoch()).count();
+    int64_t since =
+        std::chrono::duration_cast<std::chrono::seconds>(next.time_since_epoch()).count();
     thread_ = std::thread([this, &engine, since] {
-      status_ = engine.Events({{"type", {"image"}}}, [this](const docker::Event& e) {
-        auto name = e.attributes.find("name");
-        if (e.action == "tag" && name != e.attributes.end() && tags_.count(name->second) > 0) {
-          ++count_;
-        }
-        return true;
-      }, cancel_, since);
+      status_ = engine.Events(
+          {{"type", {"image"}}},
+          [this](const docker::Event& e) {
+            auto name = e.attributes.find("name");
+            if (e.action == "tag" && name != e.attributes.end() && tags_.count(name->second) > 0) {
+              ++count_;
+            }
+            return true;
+          },
+          cancel_, since);
     });
   }
   // Waits for late events, stops listening and returns the count.
@@ -100,7 +104,8 @@ class EnvBuildTest : public ::testing::Test {
     if (!engine.ok()) return;
     ImageManager manager(**engine);
     for (const char* file : {"ingestion.yml", "reporting.yml"}) {
-      Result<envspec::Spec> spec = envspec::ParseSpecFile(std::string(VPE_EXAMPLES_DIR) + "/" + file);
+      Result<envspec::Spec> spec =
+          envspec::ParseSpecFile(std::string(VPE_EXAMPLES_DIR) + "/" + file);
       if (spec.ok()) {
         Result<EnsureResult> r = manager.Ensure(*spec);
         std::cout << "example " << file << ": "
@@ -130,7 +135,8 @@ class EnvBuildTest : public ::testing::Test {
     fs::remove_all(dir_, ec);
     if (!engine_) return;
     docker::Filters by_run = {{"label", {std::string(kRunLabel) + "=" + run_}}};
-    Result<std::vector<docker::ContainerSummary>> containers = engine_->ListContainers(true, by_run);
+    Result<std::vector<docker::ContainerSummary>> containers =
+        engine_->ListContainers(true, by_run);
     if (containers.ok()) {
       for (const auto& c : *containers) EXPECT_TRUE(engine_->RemoveContainer(c.id).ok());
     }
@@ -195,10 +201,13 @@ class EnvBuildTest : public ::testing::Test {
     Result<docker::WaitResult> exit = (*wait)->Get();
     EXPECT_TRUE(exit.ok());
     docker::LogOptions lo;
-    EXPECT_TRUE(engine_->Logs(created->id, lo, [&](docker::StreamKind, std::string_view d) {
-      output->append(d);
-      return true;
-    }).ok());
+    EXPECT_TRUE(engine_
+                    ->Logs(created->id, lo,
+                           [&](docker::StreamKind, std::string_view d) {
+                             output->append(d);
+                             return true;
+                           })
+                    .ok());
     return exit.ok() ? exit->status_code : -1;
   }
 
@@ -387,8 +396,7 @@ TEST_F(EnvBuildTest, CliBuildNamesEveryFailedEnvironmentAndExitsNonZero) {
   CommandResult r = RunCommand(std::string(VPE_CLI_PATH) + " env --specs-dir " + dir_ +
                                " --docker-host " + DockerHost() + " build --all --json");
   EXPECT_EQ(r.exit_code, 1) << r.output;
-  EXPECT_NE(r.output.find("2 of 3 environment(s) failed: " + bad1 + ", " + bad2),
-            std::string::npos)
+  EXPECT_NE(r.output.find("2 of 3 environment(s) failed: " + bad1 + ", " + bad2), std::string::npos)
       << r.output;
   EXPECT_NE(r.output.find("nope"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("\"status\": \"built\""), std::string::npos) << r.output;

@@ -20,8 +20,7 @@ envspec::Spec MakeSpec(const std::string& name = "ingestion", const std::string&
 }
 
 docker::Labels LabelsOf(const envspec::Spec& spec) {
-  return {{"io.vpe.managed", "true"}, {"io.vpe.env", spec.name},
-          {"io.vpe.spec-hash", spec.hash}};
+  return {{"io.vpe.managed", "true"}, {"io.vpe.env", spec.name}, {"io.vpe.spec-hash", spec.hash}};
 }
 
 void WaitUntil(const std::function<bool()>& cond) {
@@ -181,9 +180,9 @@ TEST(ImageManagerTest, ProgressReassemblesLinesAndParsesSteps) {
   }
   EXPECT_EQ(steps, (std::vector<std::string>{"FROM vpe/debian:bookworm", "RUN apt-get update",
                                              "USER 65534:65534"}));
-  EXPECT_EQ(output, (std::vector<std::string>{
-                        " ---> 9e36dbc4e832",
-                        "Get:1 http://deb.debian.org/debian bookworm InRelease"}));
+  EXPECT_EQ(output,
+            (std::vector<std::string>{" ---> 9e36dbc4e832",
+                                      "Get:1 http://deb.debian.org/debian bookworm InRelease"}));
 }
 
 TEST(ImageManagerTest, GarbageCollectionKeepsTheNewestAndWhatIsInUse) {
@@ -194,16 +193,16 @@ TEST(ImageManagerTest, GarbageCollectionKeepsTheNewestAndWhatIsInUse) {
     engine.AddImage("vpe-env/ingestion:old" + std::to_string(i), labels, i,
                     "sha256:i" + std::to_string(i));
   }
-  engine.AddImage("vpe-env/reporting:aaa", {{"io.vpe.managed", "true"}, {"io.vpe.env", "reporting"}},
-                  0, "sha256:r");
-  engine.AddContainer("vpe-env/ingestion:old2");                 // a container uses it
+  engine.AddImage("vpe-env/reporting:aaa",
+                  {{"io.vpe.managed", "true"}, {"io.vpe.env", "reporting"}}, 0, "sha256:r");
+  engine.AddContainer("vpe-env/ingestion:old2");  // a container uses it
   ImageManager manager(engine, {[] { return std::set<std::string>{"sha256:i1"}; }});
   Result<GcResult> r = manager.CollectGarbage("ingestion", 2, {"vpe-env/ingestion:old3"});
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->removed, std::vector<std::string>{"vpe-env/ingestion:old4"});
-  EXPECT_EQ(r->kept_in_use, (std::vector<std::string>{"vpe-env/ingestion:old3",
-                                                      "vpe-env/ingestion:old2",
-                                                      "vpe-env/ingestion:old1"}));
+  EXPECT_EQ(r->kept_in_use,
+            (std::vector<std::string>{"vpe-env/ingestion:old3", "vpe-env/ingestion:old2",
+                                      "vpe-env/ingestion:old1"}));
   EXPECT_TRUE(engine.HasImage("vpe-env/ingestion:old6"));
   EXPECT_TRUE(engine.HasImage("vpe-env/ingestion:old5"));
   EXPECT_FALSE(engine.HasImage("vpe-env/ingestion:old4"));

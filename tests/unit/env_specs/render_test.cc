@@ -27,8 +27,8 @@ void ExpectGolden(const std::string& actual, const std::string& golden_name) {
   if (std::getenv("VPE_UPDATE_GOLDEN") != nullptr) {
     std::ofstream(path, std::ios::binary | std::ios::trunc) << actual;
   }
-  EXPECT_EQ(actual, ReadFile(path)) << "golden file " << path
-                                    << " differs; VPE_UPDATE_GOLDEN=1 rewrites it";
+  EXPECT_EQ(actual, ReadFile(path))
+      << "golden file " << path << " differs; VPE_UPDATE_GOLDEN=1 rewrites it";
 }
 
 Spec Parse(const std::string& path) {
@@ -65,9 +65,15 @@ TEST(RenderTest, AptInstallsWithoutRecommendsAndCleansLists) {
 TEST(RenderTest, PutsRarelyChangingStepsFirst) {
   Spec spec = Parse(std::string(VPE_TESTDATA_DIR) + "/full.yml");
   std::string df = RenderDockerfile(spec);
-  std::vector<std::string> order = {"FROM ",        "RUN apt-get", "pip install", "COPY ",
-                                    "RUN python3 -m compileall",   "VOLUME /vpe/out",
-                                    "ENV ",         "WORKDIR ",    "USER 65534:65534\n"};
+  std::vector<std::string> order = {"FROM ",
+                                    "RUN apt-get",
+                                    "pip install",
+                                    "COPY ",
+                                    "RUN python3 -m compileall",
+                                    "VOLUME /vpe/out",
+                                    "ENV ",
+                                    "WORKDIR ",
+                                    "USER 65534:65534\n"};
   size_t last = 0;
   for (const std::string& step : order) {
     size_t pos = df.find(step, last);
@@ -112,7 +118,8 @@ TEST(RenderTest, ContextHoldsDockerfileAndFilesWithLabels) {
 TEST(RenderTest, ContextIsByteForByteReproducible) {
   Spec spec = Parse(std::string(VPE_EXAMPLES_DIR) + "/ingestion.yml");
   Result<BuildContext> a = RenderBuildContext(spec);
-  Result<BuildContext> b = RenderBuildContext(Parse(std::string(VPE_EXAMPLES_DIR) + "/ingestion.yml"));
+  Result<BuildContext> b =
+      RenderBuildContext(Parse(std::string(VPE_EXAMPLES_DIR) + "/ingestion.yml"));
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_EQ(a->tar, b->tar);
 }

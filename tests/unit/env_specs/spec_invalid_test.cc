@@ -28,7 +28,8 @@ const std::vector<InvalidCase>& Cases() {
        "resources:\n"
        "  memory: 512 apples\n",
        "ingestion.yml:7:3: resources.memory: expected a size like 512Mi, got '512 apples'"},
-      {"empty document", "", "ingestion.yml:1:1: expected a mapping with at least 'name', got an empty document"},
+      {"empty document", "",
+       "ingestion.yml:1:1: expected a mapping with at least 'name', got an empty document"},
       {"only a comment", "# nothing\n",
        "ingestion.yml:1:1: expected a mapping with at least 'name', got an empty document"},
       {"top level list", "- name: x\n",
@@ -45,7 +46,9 @@ const std::vector<InvalidCase>& Cases() {
       {"text after a quoted value", "name: \"x\" y\n",
        "ingestion.yml:1:11: invalid YAML: unexpected text after a quoted value or a flow "
        "collection"},
-      {"control character", "name: x\ndescription: a\x01" "b\n",
+      {"control character",
+       "name: x\ndescription: a\x01"
+       "b\n",
        "ingestion.yml:2:15: invalid YAML: control character 0x01 (specs are UTF-8 text)"},
       {"UTF-16 text", "\xFF\xFEn\0a\0",
        "ingestion.yml:1:1: invalid YAML: expected UTF-8 text, got a UTF-16 or UTF-32 byte order "
@@ -60,7 +63,8 @@ const std::vector<InvalidCase>& Cases() {
       {"name ending in a dash", "name: ingest-\n",
        "ingestion.yml:1:1: name: expected a name like 'ingestion' ([a-z0-9][a-z0-9_.-]*, ending "
        "in a letter or digit, at most 64 characters), got 'ingest-'"},
-      {"name is a list", "name: [a, b]\n", "ingestion.yml:1:1: name: expected a string, got a sequence"},
+      {"name is a list", "name: [a, b]\n",
+       "ingestion.yml:1:1: name: expected a string, got a sequence"},
       {"unknown key close to apt", "name: x\naptt: [python3]\n",
        "ingestion.yml:2:1: aptt: unknown key (did you mean 'apt'?)"},
       {"unknown key differently cased", "name: x\nWorkDir: /opt\n",

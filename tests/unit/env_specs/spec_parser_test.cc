@@ -74,8 +74,8 @@ TEST(ParseSpecTest, CopiesDirectoriesRecursivelyWithModes) {
   TestDir dir;
   dir.Write("job/run.sh", "#!/bin/sh\necho hi\n", 0755);
   dir.Write("job/lib/util.py", "X = 1\n", 0644);
-  Result<Spec> spec = ParseSpec("name: job\nfiles: [{src: job, dest: /opt/job}]\n", "job.yml",
-                                dir.path());
+  Result<Spec> spec =
+      ParseSpec("name: job\nfiles: [{src: job, dest: /opt/job}]\n", "job.yml", dir.path());
   ASSERT_TRUE(spec.ok()) << spec.error().message;
   ASSERT_EQ(spec->context_files.size(), 4u);
   EXPECT_EQ(spec->context_files[0].path, "files/0");
@@ -93,8 +93,8 @@ TEST(ParseSpecTest, FollowsSymlinksThatStayInside) {
   dir.Write("shared/config.json", "{}\n");
   dir.Write("job/main.py", "print(1)\n");
   dir.Symlink("../shared/config.json", "job/config.json");
-  Result<Spec> spec = ParseSpec("name: job\nfiles: [{src: job/, dest: /opt/job/}]\n", "job.yml",
-                                dir.path());
+  Result<Spec> spec =
+      ParseSpec("name: job\nfiles: [{src: job/, dest: /opt/job/}]\n", "job.yml", dir.path());
   ASSERT_TRUE(spec.ok()) << spec.error().message;
   ASSERT_EQ(spec->context_files.size(), 3u);
   EXPECT_EQ(spec->context_files[1].path, "files/0/config.json");
@@ -112,8 +112,7 @@ TEST(ParseSpecTest, AcceptsDotDotThatStaysInside) {
 }
 
 TEST(ParseSpecTest, AcceptsOtherNetworksAndUsers) {
-  Result<Spec> spec =
-      ParseSpec("name: n\nnetwork: bridge\nuser: app\n", "n.yml", ".");
+  Result<Spec> spec = ParseSpec("name: n\nnetwork: bridge\nuser: app\n", "n.yml", ".");
   ASSERT_TRUE(spec.ok()) << spec.error().message;
   EXPECT_EQ(spec->network, "bridge");
   EXPECT_EQ(spec->user, "app");
@@ -125,14 +124,14 @@ TEST(ParseSpecTest, AcceptsOtherNetworksAndUsers) {
 TEST(ParseSpecTest, AcceptsCommasStartingLinesInsideFlowListsAndBlockScalars) {
   // The pre-scan that keeps yaml-cpp away from ',' at a node start must not refuse these.
   Result<Spec> spec = ParseSpec(
-      "name: x\ndescription: >\n  first\n  , second\napt: [\n  python3\n  , curl]\n", "x.yml",
-      ".");
+      "name: x\ndescription: >\n  first\n  , second\napt: [\n  python3\n  , curl]\n", "x.yml", ".");
   ASSERT_TRUE(spec.ok()) << spec.error().message;
   EXPECT_EQ(spec->description, "first , second\n");
   EXPECT_EQ(spec->apt, (std::vector<std::string>{"python3", "curl"}));
-  spec = ParseSpec("name: x\ndescription: \"it's {a\n  , b\"\nsetup: ['echo a{b', \"it''s\"]\n"
-                   "env:\n  A: x[y{z\n",
-                   "x.yml", ".");
+  spec = ParseSpec(
+      "name: x\ndescription: \"it's {a\n  , b\"\nsetup: ['echo a{b', \"it''s\"]\n"
+      "env:\n  A: x[y{z\n",
+      "x.yml", ".");
   ASSERT_TRUE(spec.ok()) << spec.error().message;
   EXPECT_EQ(spec->description, "it's {a , b");
 }
