@@ -79,10 +79,12 @@ Result<Config> LoadConfigFile(const std::string& path, Config c) {
       } else if (key == "queue_limit") {
         c.queue_limit = v.as<int>();
         if (c.queue_limit < 1) return ConfigError(path, v, key, "expected a number >= 1");
-      } else if (key == "default_timeout" || key == "stop_grace") {
+      } else if (key == "default_timeout" || key == "stop_grace" || key == "reap_interval") {
         auto d = ParseDuration(str());
         if (!d.ok()) return ConfigError(path, v, key, d.error().message);
-        (key == "default_timeout" ? c.default_timeout : c.stop_grace) = *d;
+        (key == "default_timeout" ? c.default_timeout
+         : key == "stop_grace"    ? c.stop_grace
+                                  : c.reap_interval) = *d;
       } else if (key == "log_cap" || key == "result_cap" || key == "container_log_max" ||
                  key == "tmp_size" || key == "default_memory") {
         auto s = ParseSize(str());

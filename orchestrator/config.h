@@ -34,6 +34,9 @@ struct Config {
   int queue_limit = 1000;
   std::chrono::milliseconds default_timeout{std::chrono::hours(1)};
   std::chrono::milliseconds stop_grace{std::chrono::seconds(5)};
+  // How often managed containers are reaped whose task is finished (or unknown to the store
+  // for two intervals).
+  std::chrono::milliseconds reap_interval{std::chrono::minutes(1)};
   int64_t log_cap_bytes = 16 << 20;            // per task, on disk (head and tail kept)
   int64_t result_cap_bytes = 1 << 20;          // result.json copied out of the container
   int64_t container_log_max_bytes = 10 << 20;  // json-file driver cap in the engine

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <set>
@@ -100,6 +101,7 @@ Status Orchestrator::Start() {
   if (Status s = Recover(); !s.ok()) return s;
   accepting_ = true;
   dispatcher_ = std::thread([this] { DispatchLoop(); });
+  reaper_ = std::thread([this] { ReapLoop(); });
   spdlog::info("event=orchestrator_started executor={} max_concurrent={} queue_limit={}",
                executor_id_, config_.max_concurrent, config_.queue_limit);
   return OkStatus();
@@ -122,7 +124,9 @@ void Orchestrator::Shutdown() {
     }
   }
   dispatch_cv_.notify_all();
+  reap_cv_.notify_all();
   if (dispatcher_.joinable()) dispatcher_.join();
+  if (reaper_.joinable()) reaper_.join();
   {
     std::lock_guard<std::mutex> lock(mu_);
     runners.swap(runners_);
@@ -202,6 +206,53 @@ void Orchestrator::DispatchLoop() {
     }
     dispatch_cv_.wait_for(lock, std::chrono::seconds(1));
   }
+}
+
+void Orchestrator::ReapLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    if (reap_cv_.wait_for(lock, config_.reap_interval, [this] { return stopping_; })) break;
+    lock.unlock();
+    auto grace = std::chrono::duration_cast<std::chrono::seconds>(2 * config_.reap_interval);
+    ReapOnce(std::max(grace, std::chrono::seconds(1)));
+    lock.lock();
+  }
+}
+
+int Orchestrator::ReapOnce(std::chrono::seconds unknown_grace) {
+  docker::Filters filters = {{"label", {std::string(kLabelExecutor) + "=" + executor_id_}}};
+  auto containers = deps_.engine->ListContainers(true, filters);
+  if (!containers.ok()) {
+    spdlog::warn("event=reap_failed executor={} error=\"{}\"", executor_id_,
+                 containers.error().message);
+    return 0;
+  }
+  const int64_t now =
+      std::chrono::duration_cast<std::chrono::seconds>(Clock::now().time_since_epoch()).count();
+  int removed = 0;
+  for (const auto& c : *containers) {
+    auto label = c.labels.find(kLabelTask);
+    std::string task_id = label == c.labels.end() ? "" : label->second;
+    if (!task_id.empty() && Runtime(task_id)) continue;  // its runner owns it
+    std::string why;
+    auto task = task_id.empty() ? Result<Task>(Error(ErrorCode::kNotFound, "no task label"))
+                                : deps_.store->GetTask(task_id);
+    if (task.ok()) {
+      if (!IsTerminal(task->state)) continue;
+      why = std::string("task is ") + TaskStateName(task->state);
+    } else if (task.error().code == ErrorCode::kNotFound) {
+      if (now - c.created < unknown_grace.count()) continue;
+      why = "task unknown to the store";
+    } else {
+      continue;  // the store is unwell: remove nothing
+    }
+    if (deps_.engine->RemoveContainer(c.id, true, true).ok()) {
+      ++removed;
+      spdlog::info("event=container_reaped task={} container={} why=\"{}\"", task_id,
+                   c.id.substr(0, 12), why);
+    }
+  }
+  return removed;
 }
 
 void Orchestrator::RunTask(std::shared_ptr<TaskRuntime> rt) {

@@ -103,6 +103,10 @@ class Orchestrator {
  private:
   friend class TaskRunner;
   void DispatchLoop();
+  void ReapLoop();
+  // Removes this executor's containers whose task is finished, or unknown to the store and
+  // older than `unknown_grace`. Returns how many were removed.
+  int ReapOnce(std::chrono::seconds unknown_grace);
   void RunTask(std::shared_ptr<TaskRuntime> rt);
   Status Recover();
   std::shared_ptr<TaskRuntime> Runtime(const std::string& id);
@@ -122,6 +126,8 @@ class Orchestrator {
   std::map<std::string, std::thread> runners_;
   std::vector<std::string> finished_runners_;
   std::thread dispatcher_;
+  std::condition_variable reap_cv_;
+  std::thread reaper_;
   std::atomic<bool> accepting_{false};
 };
 

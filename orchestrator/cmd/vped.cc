@@ -90,7 +90,7 @@ int main(int argc, char** argv) {
   std::string config_file;
   std::vector<std::string> listen;
   std::string http_listen, docker_host, state_dir, specs_dir, executor_id, auth_token_file;
-  std::string default_timeout, stop_grace, log_cap, result_cap, log_level = "info";
+  std::string default_timeout, stop_grace, reap_interval, log_cap, result_cap, log_level = "info";
   int max_concurrent = 0, queue_limit = 0;
   std::vector<std::string> env_concurrency, allow_networks, allow_volumes;
   app.add_option("--config", config_file, "YAML config file (flags override it)");
@@ -105,6 +105,8 @@ int main(int argc, char** argv) {
                  "tasks waiting for a slot before RESOURCE_EXHAUSTED");
   app.add_option("--default-timeout", default_timeout, "task timeout when none is set (e.g. 1h)");
   app.add_option("--stop-grace", stop_grace, "SIGTERM grace before SIGKILL (e.g. 5s)");
+  app.add_option("--reap-interval", reap_interval,
+                 "how often leftover containers of finished tasks are removed (e.g. 1m)");
   app.add_option("--log-cap", log_cap, "log bytes kept per task (head and tail, e.g. 16Mi)");
   app.add_option("--result-cap", result_cap, "result.json size cap (e.g. 1Mi)");
   app.add_option("--executor-id", executor_id,
@@ -164,6 +166,7 @@ int main(int argc, char** argv) {
   for (vpe::Status s :
        {duration_flag("--default-timeout", default_timeout, &config.default_timeout),
         duration_flag("--stop-grace", stop_grace, &config.stop_grace),
+        duration_flag("--reap-interval", reap_interval, &config.reap_interval),
         size_flag("--log-cap", log_cap, &config.log_cap_bytes),
         size_flag("--result-cap", result_cap, &config.result_cap_bytes)}) {
     if (!s.ok()) return Fail(s.error().message);

@@ -1306,6 +1306,37 @@ TEST_F(VpedDedicatedTest, RestartLeavesRunningTaskRunningThenAdoptsAndFinishesIt
   if (HasFailure()) std::printf("[ e2e ] vped output:\n%s\n", vped->OutputTail(60).c_str());
 }
 
+TEST_F(VpedDedicatedTest, ReapsLeftoverContainersOfUnknownTasks) {
+  auto v = VpedProcess::Start({"--reap-interval", "1s"});
+  ASSERT_TRUE(v.ok()) << v.error().message;
+  std::unique_ptr<VpedProcess> vped = std::move(v).value();
+
+  // A container with this executor's labels that no task in the store owns (as a crash between
+  // create and recording the container id would leave).
+  vpe::docker::ContainerSpec spec;
+  spec.image = "vpe/debian:bookworm";
+  spec.cmd = {"sleep", "300"};
+  spec.labels = {{"io.vpe.managed", "true"},
+                 {"io.vpe.executor", vped->executor_id()},
+                 {"io.vpe.task", "t-00000000deadbeef"}};
+  auto created = engine_->CreateContainer(spec);
+  ASSERT_TRUE(created.ok()) << created.error().message;
+  ASSERT_TRUE(engine_->StartContainer(created->id).ok());
+
+  auto deadline = steady_clock::now() + seconds(20);
+  bool gone = false;
+  while (!gone && steady_clock::now() < deadline) {
+    gone = !engine_->InspectContainer(created->id).ok();
+    if (!gone) std::this_thread::sleep_for(milliseconds(200));
+  }
+  EXPECT_TRUE(gone) << "the reaper did not remove " << created->id << "\n" << vped->OutputTail();
+  EXPECT_NE(vped->Output().find("event=container_reaped task=t-00000000deadbeef"),
+            std::string::npos);
+  if (!gone) (void)engine_->RemoveContainer(created->id, true, true);
+  auto code = vped->Stop();
+  EXPECT_TRUE(code.ok() && *code == 0);
+}
+
 TEST_F(VpedDedicatedTest, FullQueueIsResourceExhausted) {
   auto v =
       VpedProcess::Start({"--max-concurrent", "1", "--queue-limit", "1", "--stop-grace", "1s"});
