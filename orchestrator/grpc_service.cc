@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <mutex>
+#include <utility>
 
 namespace vpe::orch {
 namespace {
@@ -15,49 +16,26 @@ google::protobuf::Timestamp ToTimestamp(TimePoint t) {
       std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
 }
 
+// The one mapping between domain and proto states; both directions read it.
+constexpr std::pair<TaskState, vpe::v1::TaskState> kStates[] = {
+    {TaskState::kQueued, vpe::v1::QUEUED},       {TaskState::kPreparing, vpe::v1::PREPARING},
+    {TaskState::kRunning, vpe::v1::RUNNING},     {TaskState::kSucceeded, vpe::v1::SUCCEEDED},
+    {TaskState::kFailed, vpe::v1::FAILED},       {TaskState::kTimedOut, vpe::v1::TIMED_OUT},
+    {TaskState::kCancelled, vpe::v1::CANCELLED}, {TaskState::kLost, vpe::v1::LOST},
+};
+
 vpe::v1::TaskState ToProtoState(TaskState s) {
-  switch (s) {
-    case TaskState::kQueued:
-      return vpe::v1::QUEUED;
-    case TaskState::kPreparing:
-      return vpe::v1::PREPARING;
-    case TaskState::kRunning:
-      return vpe::v1::RUNNING;
-    case TaskState::kSucceeded:
-      return vpe::v1::SUCCEEDED;
-    case TaskState::kFailed:
-      return vpe::v1::FAILED;
-    case TaskState::kTimedOut:
-      return vpe::v1::TIMED_OUT;
-    case TaskState::kCancelled:
-      return vpe::v1::CANCELLED;
-    case TaskState::kLost:
-      return vpe::v1::LOST;
+  for (const auto& [domain, proto] : kStates) {
+    if (domain == s) return proto;
   }
   return vpe::v1::TASK_STATE_UNSPECIFIED;
 }
 
 std::optional<TaskState> FromProtoState(vpe::v1::TaskState s) {
-  switch (s) {
-    case vpe::v1::QUEUED:
-      return TaskState::kQueued;
-    case vpe::v1::PREPARING:
-      return TaskState::kPreparing;
-    case vpe::v1::RUNNING:
-      return TaskState::kRunning;
-    case vpe::v1::SUCCEEDED:
-      return TaskState::kSucceeded;
-    case vpe::v1::FAILED:
-      return TaskState::kFailed;
-    case vpe::v1::TIMED_OUT:
-      return TaskState::kTimedOut;
-    case vpe::v1::CANCELLED:
-      return TaskState::kCancelled;
-    case vpe::v1::LOST:
-      return TaskState::kLost;
-    default:
-      return std::nullopt;
+  for (const auto& [domain, proto] : kStates) {
+    if (proto == s) return domain;
   }
+  return std::nullopt;
 }
 
 }  // namespace
